@@ -1,0 +1,56 @@
+//! The `cordee` command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Layer;
+
+#[derive(Parser)]
+#[command(
+    name = "cordee",
+    version,
+    about = "Cordée: secure coordination for the health professionals of a CPTS"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the gateway. With no configuration at all it is a working demo on 127.0.0.1:8443.
+    Serve(Common),
+    /// Apply pending database migrations and exit.
+    Migrate(Common),
+    /// Master key management.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Audit log checks.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Write a new master key file (mode 0600); refuses to overwrite an existing file.
+    Init(Common),
+    /// Add a new key version and rewrap every data key with it, while the gateway keeps serving.
+    Rotate(Common),
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit hash chain and its checkpoints; exit 0 when intact, 1 and the first broken record otherwise.
+    Verify(Common),
+}
+
+/// Settings shared by every command.
+#[derive(Args)]
+pub struct Common {
+    /// TOML settings file; CORDEE_* variables and flags override its keys.
+    #[arg(long, env = "CORDEE_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: Layer,
+}

@@ -1,0 +1,73 @@
+//! Liveness, readiness and metrics.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub status: &'static str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready`
+    pub status: &'static str,
+    /// `sqlite` or `postgres`
+    pub database: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The database is reachable and every migration is applied.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, body = Ready), (status = 503, body = Problem, content_type = "application/problem+json")))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
+    let readiness = state.db.readiness().await;
+    if !readiness.database_reachable {
+        return Err(ApiError::unavailable(
+            "ready.database_unreachable",
+            "The database cannot be reached.",
+        ));
+    }
+    if readiness.pending_migrations > 0 {
+        return Err(ApiError::unavailable(
+            "ready.migrations_pending",
+            format!(
+                "{} database migrations are not applied; run `cordee migrate`.",
+                readiness.pending_migrations
+            ),
+        ));
+    }
+    Ok(Json(Ready {
+        status: "ready",
+        database: state.db.backend().name(),
+    }))
+}
+
+/// Prometheus text exposition (not part of the OpenAPI document).
+pub async fn metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        crate::metrics::render(),
+    )
+}

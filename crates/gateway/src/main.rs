@@ -1,0 +1,85 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, KeysCommand};
+use cordee_gateway::config::Settings;
+use cordee_gateway::{Gateway, shutdown_signal, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cordee: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+fn settings(common: Common) -> Result<Settings, ExitCode> {
+    Settings::load(common.settings, common.config.as_deref()).map_err(|e| {
+        eprintln!("cordee: {e}");
+        ExitCode::from(2)
+    })
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(common) => match settings(common) {
+            Ok(s) => serve(s).await,
+            Err(code) => return code,
+        },
+        Command::Migrate(common) => match settings(common) {
+            Ok(s) => migrate(s).await,
+            Err(code) => return code,
+        },
+        Command::Keys(KeysCommand::Init(_)) | Command::Keys(KeysCommand::Rotate(_)) => Err(
+            anyhow::anyhow!("key management is not available in this build yet"),
+        ),
+        Command::Audit(AuditCommand::Verify(_)) => Err(anyhow::anyhow!(
+            "audit verification is not available in this build yet"
+        )),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cordee: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    telemetry::init(settings.log_format, &settings.log);
+    let listen = settings.listen;
+    let public_url = settings.public_url.clone();
+    let demo = settings.demo;
+    let gateway = Gateway::build(settings).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("CORDEE_LISTEN: cannot listen on {listen}: {e}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(address = %bound, demo, "cordee is listening");
+    println!("Cordée is running at {public_url}/ (listening on {bound})");
+    if demo {
+        println!(
+            "Demo mode: data under ./data, PSC sandbox enabled. Do not put real patients here."
+        );
+    }
+    gateway.run(listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
+    telemetry::init(settings.log_format, &settings.log);
+    let db = cordee_gateway::connect(&settings).await?;
+    db.migrate().await?;
+    let ready = db.readiness().await;
+    db.close().await;
+    println!("migrations applied; {} pending", ready.pending_migrations);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,11 @@
+//! The `cordee` binary as an operator runs it: configuration refusals, migrate,
+//! signals. The HTTP API is tested in the root package's `tests/e2e`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod config;
+mod support;

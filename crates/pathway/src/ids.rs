@@ -1,0 +1,70 @@
+//! Ids are UUIDv7 made in Rust (time-ordered, so text order is creation order) and
+//! stored as their canonical lowercase text in both databases.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                Uuid::parse_str(text).ok().map(Self)
+            }
+
+            pub fn as_text(&self) -> String {
+                self.0.as_hyphenated().to_string()
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.as_hyphenated(), f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0.as_hyphenated())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A person who logs in: a health professional or a CPTS staff member.
+    AccountId
+);
+id_type!(SessionId);
+id_type!(PatientId);
+id_type!(MemberId);
+id_type!(EntryId);
+id_type!(AttachmentId);
+id_type!(ConversationId);
+id_type!(MessageId);
+id_type!(NotificationId);
+id_type!(GrantId);

@@ -1,0 +1,24 @@
+//! Cordée's domain: the people and records a CPTS coordinates care with, the rules
+//! that decide who may see what, and the store that persists them.
+//!
+//! Decisions are pure functions that receive `now`, the actor and the facts; the
+//! `store` module persists with sqlx on SQLite or PostgreSQL. No HTTP types here.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod error;
+pub mod ids;
+pub mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use time::Millis;

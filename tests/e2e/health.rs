@@ -1,0 +1,88 @@
+use crate::support::{problem, spawn_app};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = spawn_app().await;
+    let r = app.get("/healthz").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("x-request-id"));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let r = app.get("/readyz").await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["database"], app.db.backend.name());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn readyz_reports_pending_migrations() {
+    let app = spawn_app().await;
+    // Forget the last migration: the gateway must say it is not ready.
+    let pool = sqlx::AnyPool::connect(&app.db.url).await.unwrap();
+    sqlx::query(
+        "delete from _sqlx_migrations where version = (select max(version) from _sqlx_migrations)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let body = problem(app.get("/readyz").await, 503, "ready.migrations_pending").await;
+    assert!(body["detail"].as_str().unwrap().contains("cordee migrate"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn request_ids_are_unique_and_echo_a_given_one() {
+    let app = spawn_app().await;
+    let a = app.get("/healthz").await.headers()["x-request-id"].clone();
+    let b = app.get("/healthz").await.headers()["x-request-id"].clone();
+    assert_ne!(a, b);
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_routes() {
+    let app = spawn_app().await;
+    let r = app.get("/v1/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(doc["paths"]["/healthz"]["get"].is_object());
+    assert!(doc["paths"]["/readyz"]["get"].is_object());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.get("/healthz").await;
+    }
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("cordee_http_requests_total")
+                && l.contains("route=\"/healthz\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no healthz counter in\n{text}"));
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{line}");
+    assert!(text.contains("cordee_http_request_duration_seconds_bucket"));
+    app.stop().await;
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real gateway on 127.0.0.1:0 against a fresh database.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod errors;
+mod health;
+mod support;
+mod tls;
