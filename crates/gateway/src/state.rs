@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use cordee_pathway::store::Db;
+use cordee_pathway::store::{Db, Store};
 
 use crate::config::Settings;
 
@@ -12,11 +12,16 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub settings: Settings,
     pub db: Db,
+    pub store: Store,
 }
 
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> AppState {
-        AppState(Arc::new(Inner { settings, db }))
+        AppState(Arc::new(Inner {
+            settings,
+            store: Store::new(db.clone()),
+            db,
+        }))
     }
 }
 

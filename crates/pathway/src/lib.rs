@@ -13,6 +13,7 @@
     )
 )]
 
+pub mod account;
 pub mod error;
 pub mod ids;
 pub mod store;
