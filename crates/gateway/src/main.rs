@@ -3,7 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, KeysCommand};
 use cordee_gateway::config::Settings;
-use cordee_gateway::{Gateway, shutdown_signal, telemetry};
+use cordee_gateway::{Gateway, keys, shutdown_signal, telemetry};
+use cordee_pathway::audit::AuditVerdict;
+use cordee_pathway::store::Store;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -82,4 +84,31 @@ async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
     db.close().await;
     println!("migrations applied; {} pending", ready.pending_migrations);
     Ok(ExitCode::SUCCESS)
+}
+
+async fn audit_verify(settings: Settings) -> anyhow::Result<ExitCode> {
+    telemetry::init(settings.log_format, "warn");
+    let file = keys::load(&settings.master_key_file)?;
+    let store = Store::open(
+        cordee_gateway::connect(&settings).await?,
+        keys::keys_for(&settings, &file)?,
+    );
+    let verdict = store.verify_audit().await?;
+    store.db().close().await;
+    Ok(match verdict {
+        AuditVerdict::Intact {
+            records,
+            checkpoints,
+            head_seq,
+        } => {
+            println!(
+                "audit chain intact: {records} records up to #{head_seq}, {checkpoints} checkpoints verified"
+            );
+            ExitCode::SUCCESS
+        }
+        AuditVerdict::Broken { seq, reason } => {
+            println!("audit chain BROKEN at record #{seq}: {reason}");
+            ExitCode::FAILURE
+        }
+    })
 }

@@ -16,11 +16,11 @@ pub struct Inner {
 }
 
 impl AppState {
-    pub fn new(settings: Settings, db: Db) -> AppState {
+    pub fn new(settings: Settings, db: Db, store: Store) -> AppState {
         AppState(Arc::new(Inner {
             settings,
-            store: Store::new(db.clone()),
             db,
+            store,
         }))
     }
 }

@@ -14,6 +14,7 @@
 )]
 
 pub mod account;
+pub mod audit;
 pub mod error;
 pub mod ids;
 pub mod store;
