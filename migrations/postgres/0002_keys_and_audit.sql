@@ -3,8 +3,8 @@
 -- (crypto-shredding): everything sealed under it is gone for good.
 create table data_keys (
     owner text primary key,
-    key_version integer not null,
-    kek_version integer not null,
+    key_version bigint not null,
+    kek_version bigint not null,
     wrapped bytea,
     created_at bigint not null,
     destroyed_at bigint
@@ -14,8 +14,8 @@ create index data_keys_by_kek on data_keys (kek_version);
 -- The master key version that new data keys must be wrapped with; `cordee keys
 -- rotate` raises it so that running gateways reload their key file.
 create table key_state (
-    id integer primary key check (id = 1),
-    current_kek_version integer not null
+    id bigint primary key check (id = 1),
+    current_kek_version bigint not null
 );
 
 -- Who did what to which patient's data: ids and codes only, never health data.

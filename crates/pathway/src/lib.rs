@@ -14,9 +14,15 @@
 )]
 
 pub mod account;
+pub mod attachment;
 pub mod audit;
+pub mod care_team;
+pub mod conversation;
 pub mod error;
+pub mod file;
 pub mod ids;
+pub mod patient;
+pub mod policy;
 pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -104,6 +104,8 @@ async fn write_checkpoint(
     Ok(())
 }
 
+type Reply = oneshot::Sender<std::result::Result<i64, String>>;
+
 enum Command {
     Append(
         Vec<AuditEvent>,
@@ -146,10 +148,7 @@ async fn run_writer(
                 continue;
             }
         };
-        let mut batch: Vec<(
-            Vec<AuditEvent>,
-            oneshot::Sender<std::result::Result<i64, String>>,
-        )> = Vec::new();
+        let mut batch: Vec<(Vec<AuditEvent>, Reply)> = Vec::new();
         let mut flushes: Vec<oneshot::Sender<()>> = Vec::new();
         let mut pending = Some(first);
         let mut count = 0usize;

@@ -9,4 +9,6 @@
 )]
 
 mod audit;
+mod file;
+mod messaging;
 mod support;

@@ -59,3 +59,56 @@ pub async fn drop_audit_guards(store: &Store) {
         }
     }
 }
+
+use cordee_pathway::Millis;
+use cordee_pathway::account::{AccountKind, Actor, CptsRole, ProfessionCode};
+use cordee_pathway::ids::AccountId;
+
+/// Creates an account row directly (the login flow is tested elsewhere) and returns
+/// the actor as a session would present it.
+pub async fn account(
+    store: &Store,
+    name: &str,
+    profession: Option<&str>,
+    roles: &[CptsRole],
+) -> Actor {
+    let id = AccountId::new();
+    let kind = if profession.is_some() {
+        AccountKind::HealthProfessional
+    } else {
+        AccountKind::Staff
+    };
+    let national = profession.map(|_| format!("8{:011}", rand_digits()));
+    sqlx::query(
+        "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at, profession_codes) \
+         values ($1, $2, $3, 'test', $4, $5, '{}', '[]', 0, 0, $6)",
+    )
+    .bind(id.as_text())
+    .bind(kind.as_str())
+    .bind(national)
+    .bind(id.as_text())
+    .bind(name)
+    .bind(profession.unwrap_or(""))
+    .execute(store.db().writer())
+    .await
+    .unwrap();
+    Actor {
+        account_id: id,
+        kind,
+        profession: profession.and_then(ProfessionCode::parse),
+        roles: if roles.is_empty() {
+            vec![CptsRole::Member]
+        } else {
+            roles.to_vec()
+        },
+        session_id: None,
+    }
+}
+
+fn rand_digits() -> u64 {
+    u64::from(uuid::Uuid::now_v7().as_u128() as u32) * 7 % 100_000_000_000
+}
+
+pub fn now() -> Millis {
+    Millis::now()
+}
