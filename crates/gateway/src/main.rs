@@ -39,12 +39,29 @@ async fn run(cli: Cli) -> ExitCode {
             Ok(s) => migrate(s).await,
             Err(code) => return code,
         },
-        Command::Keys(KeysCommand::Init(_)) | Command::Keys(KeysCommand::Rotate(_)) => Err(
-            anyhow::anyhow!("key management is not available in this build yet"),
-        ),
-        Command::Audit(AuditCommand::Verify(_)) => Err(anyhow::anyhow!(
-            "audit verification is not available in this build yet"
-        )),
+        Command::Keys(KeysCommand::Init(common)) => match settings(common) {
+            Ok(s) => keys::init(&s.master_key_file).map(|()| {
+                println!(
+                    "master key written to {} (mode 0600); keep a copy offline",
+                    s.master_key_file.display()
+                );
+                ExitCode::SUCCESS
+            }),
+            Err(code) => return code,
+        },
+        Command::Keys(KeysCommand::Rotate(args)) => match settings(args.common) {
+            Ok(s) => {
+                telemetry::init(s.log_format, &s.log);
+                keys::rotate(&s, args.retire, &mut std::io::stdout())
+                    .await
+                    .map(|()| ExitCode::SUCCESS)
+            }
+            Err(code) => return code,
+        },
+        Command::Audit(AuditCommand::Verify(common)) => match settings(common) {
+            Ok(s) => audit_verify(s).await,
+            Err(code) => return code,
+        },
     };
     match result {
         Ok(code) => code,

@@ -261,3 +261,22 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Drops an upload that will not complete (too large, interrupted).
+    pub async fn abort_upload(&self, upload: Upload, now: Millis) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query("delete from attachment_chunks where attachment_id = $1")
+            .bind(upload.id.as_text())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("delete from attachments where id = $1 and completed_at is null")
+            .bind(upload.id.as_text())
+            .execute(&mut *tx)
+            .await?;
+        self.destroy_data_key(&mut tx, &attachment_owner(upload.id), now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
