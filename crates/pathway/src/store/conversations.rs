@@ -537,7 +537,19 @@ impl Store {
         .bind(i64::from(muted))
         .execute(self.db.writer())
         .await?;
+        self.publish(super::Change::ConversationChanged(id));
         Ok(())
+    }
+
+    /// Members who muted the conversation (no push notices for them).
+    pub async fn muted_members(&self, id: ConversationId) -> Result<Vec<AccountId>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "select account_id from conversation_members where conversation_id = $1 and muted = 1",
+        )
+        .bind(id.as_text())
+        .fetch_all(self.db.reader())
+        .await?;
+        Ok(ids.iter().filter_map(|a| AccountId::parse(a)).collect())
     }
 }
 

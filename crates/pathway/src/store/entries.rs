@@ -114,8 +114,6 @@ impl Store {
             return Err(self.refused(actor, patient, "entry.create", now, e).await);
         }
         let id = EntryId::new();
-        self.bind_attachments(&mut tx, actor, patient, id, &content.attachments, &[])
-            .await?;
         sqlx::query(
             "insert into entries (id, patient_id, category, kind, author_id, created_at, updated_at, version, status, masked) \
              values ($1, $2, $3, $4, $5, $6, $6, 1, 'active', 0)",
@@ -128,6 +126,9 @@ impl Store {
         .bind(now.0)
         .execute(&mut *tx)
         .await?;
+        // After the entry row: attachments point at it.
+        self.bind_attachments(&mut tx, actor, patient, id, &content.attachments, &[])
+            .await?;
         self.insert_version(&mut tx, patient, id, 1, &content, actor.account_id, now)
             .await?;
         self.audit_in(

@@ -12,6 +12,8 @@ pub enum Change {
     TeamChanged(PatientId),
     /// A conversation's membership changed (group members added or removed).
     ConversationChanged(ConversationId),
+    /// The access matrix changed: who reads patient threads may have changed.
+    MatrixChanged,
     /// A notification was written for an account.
     Notification {
         account: AccountId,

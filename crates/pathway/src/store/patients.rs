@@ -352,6 +352,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.team_changed(id);
         Ok(())
     }
 }

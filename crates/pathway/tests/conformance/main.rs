@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod at_rest;
 mod audit;
 mod file;
 mod messaging;
