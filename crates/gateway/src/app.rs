@@ -35,13 +35,31 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     ),
     tags(
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "patients", description = "Patients and their INS identity"),
+        (name = "care team", description = "The équipe de soins of a patient"),
+        (name = "coordination file", description = "Entries visible by profession and category"),
+        (name = "attachments", description = "Photos and PDF, sealed"),
+        (name = "patient rights", description = "Break-glass, information, objections, masking, access log, export"),
+        (name = "administration", description = "The access matrix"),
+        (name = "notifications", description = "What you should know about (no health data)"),
+        (name = "messaging", description = "Patient threads, direct and group conversations, the real-time stream"),
     )
 )]
 struct ApiDoc;
 
 /// All routes with their OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(http::health::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(http::health::router())
+        .merge(http::patients::router())
+        .merge(http::care_team::router())
+        .merge(http::entries::router())
+        .merge(http::attachments::router())
+        .merge(http::rights::router())
+        .merge(http::admin::router())
+        .merge(http::notifications::router())
+        .merge(http::messages::router())
+        .merge(crate::stream::router())
 }
 
 /// The OpenAPI document of every route, as served on `/v1/openapi.json`.

@@ -106,6 +106,14 @@ pub struct Layer {
     #[arg(long, env = "CORDEE_BREAK_GLASS_DURATION", value_name = "SECONDS")]
     pub break_glass_duration: Option<u64>,
 
+    /// Largest message body in bytes. Default 16384.
+    #[arg(long, env = "CORDEE_MESSAGE_LIMIT", value_name = "BYTES")]
+    pub message_limit: Option<u64>,
+
+    /// Messages one account may send per minute. Default 120.
+    #[arg(long, env = "CORDEE_SEND_RATE_LIMIT", value_name = "N")]
+    pub send_rate_limit: Option<u32>,
+
     /// Identity providers; TOML file only (see `[[providers]]` in the README).
     #[arg(skip)]
     #[serde(default)]
@@ -180,6 +188,8 @@ pub struct Settings {
     pub session_lifetime_secs: u64,
     pub login_rate_limit: u32,
     pub break_glass_duration_secs: u64,
+    pub message_limit: usize,
+    pub send_rate_limit: u32,
     pub providers: Vec<ProviderConfig>,
 }
 
@@ -257,6 +267,8 @@ impl Layer {
             session_lifetime: self.session_lifetime.or(lower.session_lifetime),
             login_rate_limit: self.login_rate_limit.or(lower.login_rate_limit),
             break_glass_duration: self.break_glass_duration.or(lower.break_glass_duration),
+            message_limit: self.message_limit.or(lower.message_limit),
+            send_rate_limit: self.send_rate_limit.or(lower.send_rate_limit),
             providers: if self.providers.is_empty() {
                 lower.providers
             } else {
@@ -339,6 +351,8 @@ impl Settings {
             session_lifetime_secs: layer.session_lifetime.unwrap_or(12 * 3600),
             login_rate_limit: layer.login_rate_limit.unwrap_or(30),
             break_glass_duration_secs: layer.break_glass_duration.unwrap_or(4 * 3600),
+            message_limit: to_usize(layer.message_limit.unwrap_or(16 * 1024), "CORDEE_MESSAGE_LIMIT")?,
+            send_rate_limit: layer.send_rate_limit.unwrap_or(120),
             providers: layer.providers,
         };
         settings.validate(layer.demo_allow_public.unwrap_or(false))?;
@@ -399,6 +413,12 @@ impl Settings {
             return Err(err(
                 "CORDEE_BREAK_GLASS_DURATION must be between 1 second and 24 hours.",
             ));
+        }
+        if self.message_limit == 0 || self.message_limit > self.body_limit {
+            return Err(err("CORDEE_MESSAGE_LIMIT must be between 1 byte and CORDEE_BODY_LIMIT."));
+        }
+        if self.send_rate_limit == 0 {
+            return Err(err("CORDEE_SEND_RATE_LIMIT must be at least 1."));
         }
         if self.login_rate_limit == 0 {
             return Err(err("CORDEE_LOGIN_RATE_LIMIT must be at least 1."));

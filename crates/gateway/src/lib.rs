@@ -11,16 +11,19 @@
 )]
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
 pub mod keys;
+pub mod limits;
 pub mod metrics;
 pub mod secret;
 pub mod server;
 pub mod state;
+pub mod stream;
 pub mod telemetry;
 pub mod tls;
 
@@ -85,6 +88,11 @@ impl Gateway {
             None => None,
         };
         let router = app::router(self.state.clone());
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.begin_shutdown();
+        };
         server::serve(listener, self.tls.clone(), router, shutdown, grace).await;
         if let Some(task) = metrics_task {
             task.abort();

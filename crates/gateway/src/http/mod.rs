@@ -1,4 +1,13 @@
 //! HTTP routes. Each module exports `router()`; handlers are thin: extract, call the
 //! domain, map the error.
 
+pub mod admin;
+pub mod attachments;
+pub mod care_team;
+pub mod entries;
 pub mod health;
+pub mod messages;
+pub mod notifications;
+pub mod patients;
+pub mod rights;
+pub mod wire;

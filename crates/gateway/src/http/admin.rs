@@ -1,0 +1,102 @@
+//! CPTS administration: the access matrix.
+
+use axum::Json;
+use axum::extract::State;
+use cordee_pathway::Millis;
+use cordee_pathway::account::ProfessionGroup;
+use cordee_pathway::policy::{Access, Category};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::entries::CATEGORIES;
+use super::wire::parse_enum;
+use crate::auth::Authenticated;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+
+const GROUPS: [&str; 9] = [
+    "medecin",
+    "sage_femme",
+    "dentiste",
+    "pharmacien",
+    "infirmier",
+    "kinesitherapeute",
+    "auxiliaire",
+    "psychologue",
+    "staff",
+];
+const ACCESS: [&str; 3] = ["none", "read", "write"];
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_matrix))
+        .routes(routes!(set_cell))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MatrixCell {
+    /// Matrix column: `medecin`, `sage_femme`, `dentiste`, `pharmacien`, `infirmier`, `kinesitherapeute`, `auxiliaire`, `psychologue`, `staff`.
+    pub profession_group: String,
+    pub category: String,
+    /// `none`, `read` or `write`
+    pub access: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Matrix {
+    pub items: Vec<MatrixCell>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAccess {
+    pub access: String,
+}
+
+/// The profession × category matrix in force.
+#[utoipa::path(get, path = "/v1/access-matrix", tag = "administration", responses((status = 200, body = Matrix)))]
+async fn get_matrix(
+    State(state): State<AppState>,
+    Authenticated(_actor): Authenticated,
+) -> Result<Json<Matrix>, ApiError> {
+    let cells = state.store.access_matrix().await?;
+    Ok(Json(Matrix {
+        items: cells
+            .into_iter()
+            .map(|(g, c, a)| MatrixCell {
+                profession_group: g.as_str().into(),
+                category: c.as_str().into(),
+                access: a.as_str().into(),
+            })
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+/// Change one cell of the matrix (CPTS admin; audited).
+#[utoipa::path(put, path = "/v1/access-matrix/{profession_group}/{category}", tag = "administration",
+    params(("profession_group" = String, Path), ("category" = String, Path)), request_body = SetAccess,
+    responses((status = 200, body = MatrixCell), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn set_cell(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath((group, category)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<SetAccess>,
+) -> Result<Json<MatrixCell>, ApiError> {
+    let g = parse_enum("profession_group", &group, ProfessionGroup::parse, &GROUPS)?;
+    let c = parse_enum("category", &category, Category::parse, &CATEGORIES)?;
+    let a = parse_enum("access", &body.access, Access::parse, &ACCESS)?;
+    state
+        .store
+        .set_access(&actor, g, c, a, Millis::now())
+        .await?;
+    Ok(Json(MatrixCell {
+        profession_group: group,
+        category,
+        access: body.access,
+    }))
+}

@@ -1,0 +1,231 @@
+//! Patients: create, find, read, erase.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use cordee_pathway::Millis;
+use cordee_pathway::care_team::TeamRole;
+use cordee_pathway::ids::PatientId;
+use cordee_pathway::patient::{IdentityInput, IdentityStatus, PatientQuery, Sex};
+use cordee_pathway::store::{NewPatient, PatientView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::wire::{PageQuery, parse_cursor, parse_enum, ts};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get_one, erase))
+}
+
+const STATUSES: &[&str] = &["provisoire", "recuperee", "validee", "qualifiee"];
+
+/// INS identity traits and status of a new patient. The creator joins the care team.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePatient {
+    /// Matricule INS (15 characters, key checked); required for `recuperee` and `qualifiee`.
+    pub ins_matricule: Option<String>,
+    /// OID of the matricule, e.g. `1.2.250.1.213.1.4.8` (NIR).
+    pub ins_oid: Option<String>,
+    pub birth_name: String,
+    /// All first names, space-separated, as on the INS.
+    pub first_names: String,
+    pub used_name: Option<String>,
+    /// `YYYY-MM-DD`
+    pub birth_date: String,
+    /// `M`, `F` or `I`
+    #[schema(value_type = String, example = "F")]
+    pub sex: Sex,
+    /// INSEE code of the birth place (5 characters).
+    pub birth_place_code: Option<String>,
+    /// `provisoire`, `recuperee`, `validee` or `qualifiee`
+    pub identity_status: String,
+    /// The creator's role on the team (default from their profession), e.g. `medecin_traitant`.
+    pub creator_role: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Identity {
+    pub ins_matricule: Option<String>,
+    pub ins_oid: Option<String>,
+    pub birth_name: String,
+    pub first_names: String,
+    pub used_name: Option<String>,
+    pub birth_date: String,
+    #[schema(value_type = String)]
+    pub sex: Sex,
+    pub birth_place_code: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatientOut {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: PatientId,
+    pub display_name: String,
+    #[serde(flatten)]
+    pub identity: Identity,
+    pub identity_status: String,
+    /// Another record may describe the same person; identitovigilance should check.
+    pub possible_duplicate: bool,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl From<PatientView> for PatientOut {
+    fn from(v: PatientView) -> Self {
+        PatientOut {
+            id: v.id,
+            display_name: v.identity.display_name(),
+            identity: Identity {
+                ins_matricule: v.identity.ins_matricule.map(|m| m.as_str().to_string()),
+                ins_oid: v.identity.ins_oid,
+                birth_name: v.identity.birth_name,
+                first_names: v.identity.first_names,
+                used_name: v.identity.used_name,
+                birth_date: v.identity.birth_date,
+                sex: v.identity.sex,
+                birth_place_code: v.identity.birth_place_code,
+            },
+            identity_status: v.identity_status.as_str().to_string(),
+            possible_duplicate: v.possible_duplicate,
+            created_by: v.created_by.to_string(),
+            created_at: ts(v.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatientList {
+    pub items: Vec<PatientOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PatientSearch {
+    /// An INS matricule, or a birth name and a birth date (`DUPONT 1950-03-12` or `DUPONT 12/03/1950`).
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Create a patient file.
+#[utoipa::path(post, path = "/v1/patients", tag = "patients", request_body = CreatePatient,
+    responses((status = 201, body = PatientOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(body): ApiJson<CreatePatient>,
+) -> Result<(StatusCode, Json<PatientOut>), ApiError> {
+    let now = Millis::now();
+    let status = parse_enum(
+        "identity_status",
+        &body.identity_status,
+        IdentityStatus::parse,
+        STATUSES,
+    )?;
+    let creator_role = body
+        .creator_role
+        .as_deref()
+        .map(|r| parse_enum("creator_role", r, TeamRole::parse, &super::care_team::ROLES))
+        .transpose()?;
+    let identity = IdentityInput {
+        ins_matricule: body.ins_matricule,
+        ins_oid: body.ins_oid,
+        birth_name: body.birth_name,
+        first_names: body.first_names,
+        used_name: body.used_name,
+        birth_date: body.birth_date,
+        sex: body.sex,
+        birth_place_code: body.birth_place_code,
+    }
+    .validate(status, now)?;
+    let view = state
+        .store
+        .create_patient(
+            &actor,
+            NewPatient {
+                identity,
+                status,
+                creator_role,
+            },
+            now,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(view.into())))
+}
+
+/// Patients you may see (care team or break-glass), newest first; `q` finds exact
+/// matches through blind indexes.
+#[utoipa::path(get, path = "/v1/patients", tag = "patients", params(PatientSearch),
+    responses((status = 200, body = PatientList)))]
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(query): ApiQuery<PatientSearch>,
+) -> Result<Json<PatientList>, ApiError> {
+    let now = Millis::now();
+    let q = query
+        .q
+        .as_deref()
+        .filter(|q| !q.trim().is_empty())
+        .map(PatientQuery::parse)
+        .transpose()?;
+    let page = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    };
+    let before = parse_cursor(page.cursor.as_deref(), PatientId::parse)?;
+    let limit = page.limit();
+    let mut items = state
+        .store
+        .list_patients(&actor, q.as_ref(), before, limit + 1, now)
+        .await?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|p| p.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(PatientList {
+        items: items.into_iter().map(PatientOut::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// One patient (404 if you may not know them, 410 if erased).
+#[utoipa::path(get, path = "/v1/patients/{id}", tag = "patients", params(("id" = String, Path)),
+    responses((status = 200, body = PatientOut), (status = 404, body = Problem), (status = 410, body = Problem)))]
+async fn get_one(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+) -> Result<Json<PatientOut>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .get_patient(&actor, id, Millis::now())
+            .await?
+            .into(),
+    ))
+}
+
+/// Erase a patient at the end of retention (CPTS admin): the data key is destroyed.
+#[utoipa::path(delete, path = "/v1/patients/{id}", tag = "patients", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn erase(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+) -> Result<StatusCode, ApiError> {
+    state.store.erase_patient(&actor, id, Millis::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

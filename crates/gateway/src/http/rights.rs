@@ -1,0 +1,326 @@
+//! Break-glass access and the patient's rights.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cordee_pathway::Millis;
+use cordee_pathway::ids::{AccountId, EntryId, PatientId};
+use cordee_pathway::policy::Category;
+use cordee_pathway::store::{AccessLogItem, Consent, ConsentUpdate, Grant, Objection};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::entries::{CATEGORIES, EntryOut, VersionOut};
+use super::wire::{parse_enum, parse_ts, ts, ts_opt};
+use crate::auth::Authenticated;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(break_glass))
+        .routes(routes!(get_consent, put_consent))
+        .routes(routes!(access_log))
+        .routes(routes!(export))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassRequest {
+    /// Why you need the file now (10 to 2000 characters; sealed, shown to the care team).
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GrantOut {
+    pub id: String,
+    pub patient_id: String,
+    pub account_id: String,
+    pub granted_at: String,
+    pub expires_at: String,
+}
+
+impl From<Grant> for GrantOut {
+    fn from(g: Grant) -> Self {
+        GrantOut {
+            id: g.id.to_string(),
+            patient_id: g.patient_id.to_string(),
+            account_id: g.account_id.to_string(),
+            granted_at: ts(g.granted_at),
+            expires_at: ts(g.expires_at),
+        }
+    }
+}
+
+/// Emergency access to a patient outside your care teams: recorded as a security
+/// event, time-limited, and the care team is notified.
+#[utoipa::path(post, path = "/v1/patients/{id}/break-glass", tag = "patient rights", params(("id" = String, Path)), request_body = BreakGlassRequest,
+    responses((status = 201, body = GrantOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn break_glass(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+    ApiJson(body): ApiJson<BreakGlassRequest>,
+) -> Result<(StatusCode, Json<GrantOut>), ApiError> {
+    let duration = i64::try_from(state.settings.break_glass_duration_secs).unwrap_or(4 * 3600);
+    let grant = state
+        .store
+        .break_glass(&actor, id, &body.reason, duration, Millis::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(grant.into())))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ObjectionDto {
+    /// `professional` (with `account_id`) or `category` (with `category`)
+    pub kind: String,
+    pub account_id: Option<String>,
+    pub category: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentOut {
+    /// When the patient was informed of the sharing, and by whom.
+    pub informed_at: Option<String>,
+    pub informed_by: Option<String>,
+    pub objections: Vec<ObjectionDto>,
+    /// Entries the patient asked to mask: only their author and the médecin traitant see them.
+    pub masked_entries: Vec<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentIn {
+    pub informed_at: Option<String>,
+    #[serde(default)]
+    pub objections: Vec<ObjectionDto>,
+    #[serde(default)]
+    pub masked_entries: Vec<String>,
+}
+
+impl From<Consent> for ConsentOut {
+    fn from(c: Consent) -> Self {
+        ConsentOut {
+            informed_at: ts_opt(c.informed_at),
+            informed_by: c.informed_by.map(|a| a.to_string()),
+            objections: c
+                .objections
+                .into_iter()
+                .map(|o| match o {
+                    Objection::Professional { account_id } => ObjectionDto {
+                        kind: "professional".into(),
+                        account_id: Some(account_id.to_string()),
+                        category: None,
+                    },
+                    Objection::Category { category } => ObjectionDto {
+                        kind: "category".into(),
+                        account_id: None,
+                        category: Some(category.as_str().into()),
+                    },
+                })
+                .collect(),
+            masked_entries: c.masked_entries.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+fn objection(dto: &ObjectionDto) -> Result<Objection, ApiError> {
+    let invalid = |d: &str| ApiError::unprocessable("consent.invalid_objection", d.to_string());
+    match dto.kind.as_str() {
+        "professional" => dto
+            .account_id
+            .as_deref()
+            .and_then(AccountId::parse)
+            .map(|account_id| Objection::Professional { account_id })
+            .ok_or_else(|| invalid("a professional objection needs a valid account_id")),
+        "category" => {
+            let c = dto
+                .category
+                .as_deref()
+                .ok_or_else(|| invalid("a category objection needs category"))?;
+            Ok(Objection::Category {
+                category: parse_enum("category", c, Category::parse, &CATEGORIES)?,
+            })
+        }
+        _ => Err(invalid("objection kind must be professional or category")),
+    }
+}
+
+/// The patient's information date, objections and masked entries.
+#[utoipa::path(get, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)),
+    responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn get_consent(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+) -> Result<Json<ConsentOut>, ApiError> {
+    Ok(Json(
+        state.store.consent(&actor, id, Millis::now()).await?.into(),
+    ))
+}
+
+/// Replace the patient's objections and masked entries; record when they were informed.
+#[utoipa::path(put, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)), request_body = ConsentIn,
+    responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn put_consent(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+    ApiJson(body): ApiJson<ConsentIn>,
+) -> Result<Json<ConsentOut>, ApiError> {
+    let update = ConsentUpdate {
+        informed_at: body
+            .informed_at
+            .as_deref()
+            .map(|t| parse_ts("informed_at", t))
+            .transpose()?,
+        objections: body
+            .objections
+            .iter()
+            .map(objection)
+            .collect::<Result<_, _>>()?,
+        masked_entries: body
+            .masked_entries
+            .iter()
+            .map(|e| {
+                EntryId::parse(e).ok_or_else(|| {
+                    ApiError::unprocessable("consent.unknown_entry", "an entry id is not valid")
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(Json(
+        state
+            .store
+            .set_consent(&actor, id, update, Millis::now())
+            .await?
+            .into(),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessLogOut {
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    /// What was done, e.g. `entry.read`, `patient.read`, `break_glass.grant`.
+    pub action: String,
+    /// Under which grant: `care` (the care team), `break_glass`, `patient_right`, `administration`.
+    pub purpose: String,
+    /// `allowed`, `denied` or `failed`
+    pub outcome: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+impl From<AccessLogItem> for AccessLogOut {
+    fn from(i: AccessLogItem) -> Self {
+        AccessLogOut {
+            at: ts(i.at),
+            actor_id: i.actor_id.map(|a| a.to_string()),
+            actor_name: i.actor_name,
+            action: i.action,
+            purpose: i.purpose.as_str().into(),
+            outcome: i.outcome.as_str().into(),
+            resource_type: i.resource_type,
+            resource_id: i.resource_id,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessLogList {
+    pub items: Vec<AccessLogOut>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Who accessed the file, when, what, and under which grant — from the audit chain.
+#[utoipa::path(get, path = "/v1/patients/{id}/access-log", tag = "patient rights", params(("id" = String, Path), LogQuery),
+    responses((status = 200, body = AccessLogList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn access_log(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+    ApiQuery(q): ApiQuery<LogQuery>,
+) -> Result<Json<AccessLogList>, ApiError> {
+    let before = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(
+                "request.invalid_cursor",
+                "cursor is not one this API returned",
+            )
+        })?),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let items = state
+        .store
+        .access_log(&actor, id, before, limit, Millis::now())
+        .await?;
+    let next_cursor = if items.len() as i64 == limit {
+        items.last().map(|i| i.seq.to_string())
+    } else {
+        None
+    };
+    Ok(Json(AccessLogList {
+        items: items.into_iter().map(AccessLogOut::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ExportOut {
+    pub exported_at: String,
+    pub patient: super::patients::PatientOut,
+    pub care_team: Vec<super::care_team::MemberOut>,
+    pub consent: ConsentOut,
+    /// Every entry of every category, each with all its versions.
+    pub entries: Vec<EntryOut>,
+}
+
+/// The whole file as JSON, for the patient (by their médecin traitant).
+#[utoipa::path(get, path = "/v1/patients/{id}/export", tag = "patient rights", params(("id" = String, Path)),
+    responses((status = 200, body = ExportOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn export(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+) -> Result<Response, ApiError> {
+    let export = state
+        .store
+        .export_patient(&actor, id, Millis::now())
+        .await?;
+    let out = ExportOut {
+        exported_at: ts(export.exported_at),
+        patient: export.patient.into(),
+        care_team: export.care_team.into_iter().map(Into::into).collect(),
+        consent: export.consent.into(),
+        entries: export
+            .entries
+            .into_iter()
+            .map(|(e, versions)| {
+                let mut out = EntryOut::from(e);
+                out.versions = Some(versions.into_iter().map(VersionOut::from).collect());
+                out
+            })
+            .collect(),
+    };
+    let mut response = Json(out).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"patient-{id}.json\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}

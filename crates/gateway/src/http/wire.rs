@@ -1,0 +1,74 @@
+//! Small helpers shared by the route modules: times, enums as strings, pages.
+
+use cordee_pathway::Millis;
+use serde::Deserialize;
+
+use crate::error::ApiError;
+
+/// RFC 3339 in UTC.
+pub fn ts(m: Millis) -> String {
+    m.to_rfc3339()
+}
+
+pub fn ts_opt(m: Option<Millis>) -> Option<String> {
+    m.map(ts)
+}
+
+pub fn parse_ts(field: &'static str, text: &str) -> Result<Millis, ApiError> {
+    Millis::parse_rfc3339(text).ok_or_else(|| {
+        ApiError::unprocessable(
+            "request.invalid_time",
+            format!("{field} must be an RFC 3339 time, e.g. 2026-11-23T09:30:00Z"),
+        )
+        .with_extra(serde_json::json!({ "field": field }))
+    })
+}
+
+/// Parses a closed list of words, naming the field and the accepted values.
+pub fn parse_enum<T>(
+    field: &'static str,
+    text: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    accepted: &[&str],
+) -> Result<T, ApiError> {
+    parse(text).ok_or_else(|| {
+        ApiError::unprocessable(
+            "request.invalid_field",
+            format!("{field} must be one of: {}", accepted.join(", ")),
+        )
+        .with_extra(serde_json::json!({ "field": field }))
+    })
+}
+
+/// `?cursor=…&limit=…` as API.md promises for every list.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Opaque cursor from a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn limit(&self) -> i64 {
+        self.limit.unwrap_or(50).clamp(1, 200)
+    }
+}
+
+/// A malformed cursor is treated as "from the start" would leak nothing, but a
+/// client bug deserves a clear answer.
+pub fn parse_cursor<T>(
+    cursor: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    match cursor {
+        None | Some("") => Ok(None),
+        Some(c) => parse(c).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "request.invalid_cursor",
+                "cursor is not one this API returned",
+            )
+        }),
+    }
+}

@@ -1,0 +1,209 @@
+//! Fan-out of committed events to connected devices.
+//!
+//! One task reads the store's committed events in cursor order, works out who may
+//! receive each (cached per conversation, dropped whenever a team, a group, the
+//! matrix or a consent changes), renders the JSON once, and puts it in each device's
+//! bounded queue. A device whose queue is full is cut off with a `resync` — it
+//! catches up from its cursor — so a slow phone never slows anyone else.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cordee_pathway::Millis;
+use cordee_pathway::conversation::StreamKind;
+use cordee_pathway::ids::{AccountId, ConversationId};
+use cordee_pathway::store::{Change, Store};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::mpsc;
+
+use super::push::{PushNotice, PushSender};
+use super::render;
+
+/// Events a device may have queued before it is considered too slow.
+pub const QUEUE: usize = 1024;
+
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub cursor: i64,
+    pub json: Arc<str>,
+}
+
+struct Device {
+    id: u64,
+    tx: mpsc::Sender<Frame>,
+    cut_off: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    devices: HashMap<AccountId, Vec<Device>>,
+}
+
+struct Audience {
+    members: Vec<AccountId>,
+    muted: HashSet<AccountId>,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    registry: Arc<Mutex<Registry>>,
+}
+
+/// A connected device's end: its queue, and whether the hub cut it off.
+pub struct Registration {
+    pub rx: mpsc::Receiver<Frame>,
+    pub cut_off: Arc<AtomicBool>,
+    id: u64,
+    account: AccountId,
+    hub: Hub,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut reg) = self.hub.registry.lock()
+            && let Some(list) = reg.devices.get_mut(&self.account)
+        {
+            list.retain(|d| d.id != self.id);
+            if list.is_empty() {
+                reg.devices.remove(&self.account);
+            }
+        }
+    }
+}
+
+impl Hub {
+    pub fn start(store: Store, push: Arc<dyn PushSender>) -> Hub {
+        let hub = Hub { registry: Arc::new(Mutex::new(Registry::default())) };
+        tokio::spawn(fan_out(hub.clone(), store, push));
+        hub
+    }
+
+    pub fn register(&self, account: AccountId) -> Registration {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let cut_off = Arc::new(AtomicBool::new(false));
+        let id = match self.registry.lock() {
+            Ok(mut reg) => {
+                reg.next_id += 1;
+                let id = reg.next_id;
+                reg.devices.entry(account).or_default().push(Device { id, tx, cut_off: Arc::clone(&cut_off) });
+                id
+            }
+            Err(_) => 0,
+        };
+        Registration { rx, cut_off, id, account, hub: self.clone() }
+    }
+
+    /// Connected devices (for metrics and tests).
+    pub fn devices(&self) -> usize {
+        self.registry.lock().map(|r| r.devices.values().map(Vec::len).sum()).unwrap_or(0)
+    }
+
+    /// Queues a frame for every device of `account`; cuts off devices that are full.
+    /// Returns whether the account has a connected device.
+    fn deliver(&self, account: AccountId, frame: &Frame) -> bool {
+        let Ok(mut reg) = self.registry.lock() else { return false };
+        let Some(list) = reg.devices.get_mut(&account) else { return false };
+        list.retain(|d| match d.tx.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                d.cut_off.store(true, Ordering::SeqCst);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        let connected = !list.is_empty();
+        if !connected {
+            reg.devices.remove(&account);
+        }
+        connected
+    }
+
+    /// Cuts off every device (the hub itself fell behind the store).
+    fn cut_off_all(&self) {
+        if let Ok(mut reg) = self.registry.lock() {
+            for list in reg.devices.values() {
+                for d in list {
+                    d.cut_off.store(true, Ordering::SeqCst);
+                }
+            }
+            reg.devices.clear();
+        }
+    }
+}
+
+async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
+    let mut events = store.stream();
+    let mut changes = store.changes();
+    let mut audiences: HashMap<ConversationId, Arc<Audience>> = HashMap::new();
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            c = changes.recv() => {
+                forget(&mut audiences, c.ok());
+                continue;
+            }
+        };
+        let event = match event {
+            Ok(e) => e,
+            Err(RecvError::Lagged(n)) => {
+                tracing::warn!(missed = n, "stream fan-out fell behind; every device resyncs");
+                hub.cut_off_all();
+                continue;
+            }
+            Err(RecvError::Closed) => break,
+        };
+        // A change published before this event must apply to it (a member removed
+        // just before a message was sent must not receive it).
+        loop {
+            match changes.try_recv() {
+                Ok(c) => forget(&mut audiences, Some(c)),
+                Err(TryRecvError::Lagged(_)) => audiences.clear(),
+                Err(_) => break,
+            }
+        }
+        let audience = match audiences.get(&event.conversation_id) {
+            Some(a) => Arc::clone(a),
+            None => match audience(&store, event.conversation_id).await {
+                Ok(a) => {
+                    let a = Arc::new(a);
+                    audiences.insert(event.conversation_id, Arc::clone(&a));
+                    a
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot work out who receives an event; devices will catch up on reconnect");
+                    continue;
+                }
+            },
+        };
+        let frame = Frame { cursor: event.cursor, json: Arc::from(render(&event).as_str()) };
+        for member in &audience.members {
+            let connected = hub.deliver(*member, &frame);
+            if let StreamKind::MessageCreated(m) = &event.kind
+                && !connected
+                && m.sender_id != *member
+                && !audience.muted.contains(member)
+            {
+                push.notify(*member, PushNotice { conversation_id: event.conversation_id, count: 1, urgent: m.urgent });
+            }
+        }
+    }
+}
+
+fn forget(audiences: &mut HashMap<ConversationId, Arc<Audience>>, change: Option<Change>) {
+    match change {
+        Some(Change::ConversationChanged(id)) => {
+            audiences.remove(&id);
+        }
+        Some(Change::Notification { .. }) => {}
+        // Team, matrix and consent changes can touch any patient thread.
+        _ => audiences.clear(),
+    }
+}
+
+async fn audience(store: &Store, conversation: ConversationId) -> cordee_pathway::Result<Audience> {
+    let members = store.recipients(conversation, Millis::now()).await?;
+    let muted = store.muted_members(conversation).await?.into_iter().collect();
+    Ok(Audience { members, muted })
+}

@@ -1,0 +1,179 @@
+//! `GET /v1/stream?since=CURSOR`: the real-time WebSocket.
+//!
+//! A device first gets every committed event after its cursor that it may read
+//! (from the database, in cursor order), then a `ready` frame, then live events as
+//! they commit. It registers with the hub *before* reading the backlog and skips live
+//! events at or below the last cursor sent, so nothing is missed and nothing comes
+//! twice. Heartbeats find dead connections; a device cut off for being slow gets a
+//! `resync` frame with its cursor and reconnects from there.
+
+pub mod hub;
+pub mod push;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use cordee_pathway::Millis;
+use cordee_pathway::account::Actor;
+use cordee_pathway::conversation::{StreamEvent, StreamKind};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::Authenticated;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
+use crate::http::messages::MessageOut;
+use crate::state::AppState;
+
+const HEARTBEAT: Duration = Duration::from_secs(25);
+const BACKLOG_PAGE: i64 = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// The last cursor you received; events after it are replayed first. Without it,
+    /// only new events are sent.
+    pub since: Option<i64>,
+}
+
+/// The real-time stream (WebSocket). Frames are JSON: `{ "type", "cursor", "data" }`
+/// with `type` one of `message.created`, `message.updated`, `message.deleted`,
+/// `receipt`, `conversation.updated`, then `ready` once the backlog is sent, and
+/// `resync` (reconnect with `since` = its cursor) when you fell behind.
+#[utoipa::path(get, path = "/v1/stream", tag = "messaging", params(StreamQuery),
+    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn stream(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiQuery(query): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    // Browsers send cookies on cross-site WebSocket handshakes: only our own pages
+    // may open the stream with a cookie (clients without an Origin are not browsers).
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
+        && !same_origin(origin, &state.settings.public_url)
+    {
+        return Err(ApiError::forbidden("stream.foreign_origin", "the stream only accepts connections from Cordée's own pages"));
+    }
+    let since = query.since;
+    Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| connection(socket, state, actor, since)))
+}
+
+fn same_origin(origin: &str, public_url: &str) -> bool {
+    let base = public_url.trim_end_matches('/');
+    let host_part = |u: &str| u.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    origin.trim_end_matches('/') == host_part(base)
+}
+
+/// One frame, rendered once per event whoever receives it.
+pub fn render(event: &StreamEvent) -> String {
+    let data = match &event.kind {
+        StreamKind::MessageCreated(m) | StreamKind::MessageUpdated(m) | StreamKind::MessageDeleted(m) => {
+            serde_json::to_value(MessageOut::from(m)).unwrap_or_default()
+        }
+        StreamKind::Receipt { account_id, up_to_seq } => serde_json::json!({
+            "conversation_id": event.conversation_id.to_string(),
+            "account_id": account_id.to_string(),
+            "up_to_seq": up_to_seq,
+        }),
+        StreamKind::ConversationUpdated => serde_json::json!({ "conversation_id": event.conversation_id.to_string() }),
+    };
+    serde_json::json!({ "type": event.kind.name(), "cursor": event.cursor, "data": data }).to_string()
+}
+
+fn control(kind: &str, cursor: i64) -> WsMessage {
+    WsMessage::Text(Utf8Bytes::from(serde_json::json!({ "type": kind, "cursor": cursor }).to_string()))
+}
+
+async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Option<i64>) {
+    let mut registration = state.hub.register(actor.account_id);
+    let (mut sink, mut incoming) = socket.split();
+    let mut closing = state.closing.clone();
+    let mut last = match since {
+        Some(c) => c.max(0),
+        None => state.store.stream_head().await.unwrap_or(0),
+    };
+    // Backlog, page by page, in cursor order.
+    loop {
+        let page = match state.store.stream_since(&actor, last, BACKLOG_PAGE, Millis::now()).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "stream backlog failed");
+                let _ = sink.send(control("resync", last)).await;
+                return;
+            }
+        };
+        let full = page.len() as i64 == BACKLOG_PAGE;
+        for event in &page {
+            if sink.send(WsMessage::Text(Utf8Bytes::from(render(event)))).await.is_err() {
+                return;
+            }
+            last = event.cursor;
+        }
+        if !full {
+            break;
+        }
+    }
+    if sink.send(control("ready", last)).await.is_err() {
+        return;
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    let mut waiting_for_pong = false;
+    loop {
+        tokio::select! {
+            frame = registration.rx.recv() => match frame {
+                Some(frame) if frame.cursor <= last => {}
+                Some(frame) => {
+                    if sink.send(WsMessage::Text(Utf8Bytes::from(frame.json.as_ref()))).await.is_err() {
+                        return;
+                    }
+                    last = frame.cursor;
+                }
+                None => {
+                    if registration.cut_off.load(Ordering::SeqCst) {
+                        let _ = sink.send(control("resync", last)).await;
+                    }
+                    let _ = sink.close().await;
+                    return;
+                }
+            },
+            message = incoming.next() => match message {
+                Some(Ok(WsMessage::Pong(_))) => waiting_for_pong = false,
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = heartbeat.tick() => {
+                if waiting_for_pong {
+                    tracing::debug!(account = %actor.account_id, "stream heartbeat missed; closing");
+                    return;
+                }
+                if sink.send(WsMessage::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+                waiting_for_pong = true;
+            },
+            _ = closing.changed() => {
+                let _ = sink.send(control("resync", last)).await;
+                let _ = sink.close().await;
+                return;
+            }
+        }
+    }
+}
