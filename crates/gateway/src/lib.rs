@@ -11,12 +11,14 @@
 )]
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
 pub mod metrics;
+pub mod sandbox;
 pub mod secret;
 pub mod server;
 pub mod state;
@@ -49,10 +51,10 @@ impl Gateway {
         db.migrate()
             .await
             .context("Failed to apply database migrations")?;
-        Ok(Gateway {
-            state: AppState::new(settings, db),
-            tls,
-        })
+        let state = AppState::new(settings, db)
+            .await
+            .context("Failed to set up logins")?;
+        Ok(Gateway { state, tls })
     }
 
     pub fn state(&self) -> &AppState {

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use cordee_pathway::store::{Db, Store};
 
+use crate::auth::Auth;
 use crate::config::Settings;
+use crate::sandbox::Sandbox;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -13,15 +15,33 @@ pub struct Inner {
     pub settings: Settings,
     pub db: Db,
     pub store: Store,
+    /// Identity providers, login rate limit.
+    pub auth: Auth,
+    /// The PSC sandbox; `Some` only in demo mode.
+    pub sandbox: Option<Arc<Sandbox>>,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, db: Db) -> AppState {
-        AppState(Arc::new(Inner {
+    /// Builds the state; in demo mode this loads (or makes) the sandbox signing key
+    /// and adds the sandbox's two providers. Nothing here contacts a provider.
+    pub async fn new(settings: Settings, db: Db) -> anyhow::Result<AppState> {
+        let sandbox = if settings.demo {
+            Some(Arc::new(Sandbox::start(&settings).await?))
+        } else {
+            None
+        };
+        let extra = sandbox
+            .as_ref()
+            .map(|s| s.provider_configs())
+            .unwrap_or_default();
+        let auth = Auth::new(&settings, &extra)?;
+        Ok(AppState(Arc::new(Inner {
             settings,
             store: Store::new(db.clone()),
             db,
-        }))
+            auth,
+            sandbox,
+        })))
     }
 }
 

@@ -16,6 +16,8 @@
 pub mod account;
 pub mod error;
 pub mod ids;
+pub mod profile;
+pub mod session;
 pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;
