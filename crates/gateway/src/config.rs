@@ -480,9 +480,7 @@ impl Settings {
             }
             if let Some(algs) = &p.id_token_algs {
                 if algs.is_empty() {
-                    return Err(err(format!(
-                        "The {which} has an empty id_token_algs list."
-                    )));
+                    return Err(err(format!("The {which} has an empty id_token_algs list.")));
                 }
                 for alg in algs {
                     if !ACCEPTED_ID_TOKEN_ALGS.contains(&alg.as_str()) {
@@ -682,7 +680,10 @@ mod tests {
         let mut l = layer();
         l.providers = vec![p.clone()];
         let s = Settings::resolve(l, true).unwrap();
-        assert_eq!(s.providers[0].client_secret.as_ref().unwrap().expose(), "s3cr3t");
+        assert_eq!(
+            s.providers[0].client_secret.as_ref().unwrap().expose(),
+            "s3cr3t"
+        );
         p.client_secret_file = Some(dir.join("missing"));
         let mut l = layer();
         l.providers = vec![p];

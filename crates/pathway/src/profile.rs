@@ -76,10 +76,11 @@ pub struct Specialty {
 impl Specialty {
     pub fn parse(text: &str) -> Option<Specialty> {
         let t = text.trim();
-        (!t.is_empty() && t.len() <= 16 && t.chars().all(|c| c.is_ascii_alphanumeric()))
-            .then(|| Specialty {
+        (!t.is_empty() && t.len() <= 16 && t.chars().all(|c| c.is_ascii_alphanumeric())).then(
+            || Specialty {
                 code: t.to_string(),
-            })
+            },
+        )
     }
 
     /// Labels of the specialties a CPTS meets most; others show as "unknown" but are

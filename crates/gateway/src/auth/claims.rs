@@ -76,7 +76,12 @@ pub fn map_psc(provider_id: &str, claims: &Map<String, Value>) -> Result<Identit
     let ref_pro = ref_pro(claims);
     let mut exercices: Vec<Exercice> = ref_pro
         .as_ref()
-        .map(|r| array(r.get("exercices")).iter().filter_map(exercice).collect())
+        .map(|r| {
+            array(r.get("exercices"))
+                .iter()
+                .filter_map(exercice)
+                .collect()
+        })
         .unwrap_or_default();
     if exercices.is_empty() {
         // Without SubjectRefPro, SubjectRole ("10^1.2.250.1.213.1.1.5.5") still names
@@ -146,7 +151,10 @@ fn exercice(value: &Value) -> Option<Exercice> {
         civility: text(e.get("codeCiviliteDexercice")),
         first_name: text(e.get("prenomDexercice")),
         last_name: text(e.get("nomDexercice")),
-        activities: array(e.get("activities")).iter().filter_map(activity).collect(),
+        activities: array(e.get("activities"))
+            .iter()
+            .filter_map(activity)
+            .collect(),
     })
 }
 
@@ -169,7 +177,12 @@ fn display_name(claims: &Map<String, Value>, first: Option<&Exercice>, fallback:
         (one, other) => one.or(other),
     };
     text(claims.get("name"))
-        .or_else(|| joined(text(claims.get("given_name")), text(claims.get("family_name"))))
+        .or_else(|| {
+            joined(
+                text(claims.get("given_name")),
+                text(claims.get("family_name")),
+            )
+        })
         .or_else(|| first.and_then(|e| joined(e.first_name.clone(), e.last_name.clone())))
         .or_else(|| text(claims.get("preferred_username")))
         .unwrap_or_else(|| fallback.to_string())
@@ -182,7 +195,10 @@ pub fn map_oidc(
 ) -> Result<Identity, ClaimsError> {
     let subject = subject(claims)?;
     let mut roles: Vec<CptsRole> = Vec::new();
-    for role in role_values(claims, role_claim).iter().filter_map(|v| role(v)) {
+    for role in role_values(claims, role_claim)
+        .iter()
+        .filter_map(|v| role(v))
+    {
         if !roles.contains(&role) {
             roles.push(role);
         }
@@ -196,12 +212,15 @@ pub fn map_oidc(
         CptsRole::Admin => 2,
     });
     let display_name = text(claims.get("name"))
-        .or_else(
-            || match (text(claims.get("given_name")), text(claims.get("family_name"))) {
+        .or_else(|| {
+            match (
+                text(claims.get("given_name")),
+                text(claims.get("family_name")),
+            ) {
                 (Some(g), Some(f)) => Some(format!("{g} {f}")),
                 (one, other) => one.or(other),
-            },
-        )
+            }
+        })
         .or_else(|| text(claims.get("preferred_username")))
         .or_else(|| text(claims.get("email")))
         .unwrap_or_else(|| subject.clone());
@@ -408,7 +427,10 @@ mod tests {
             let mut c = sample();
             c["SubjectRefPro"]["exercices"][0]["codeTypeSavoirFaire"] = json!(kind);
             let id = map_psc("psc", &c).unwrap();
-            let got = id.profile.exercices[0].specialty.as_ref().map(|s| s.code.as_str());
+            let got = id.profile.exercices[0]
+                .specialty
+                .as_ref()
+                .map(|s| s.code.as_str());
             assert_eq!(got, want, "codeTypeSavoirFaire {kind:?}");
         }
     }
@@ -426,19 +448,31 @@ mod tests {
     #[test]
     fn staff_roles_table() {
         let cases: Vec<(Value, &str, Result<Vec<CptsRole>, ClaimsError>)> = vec![
-            (json!({"groups": ["coordinator"]}), "groups", Ok(vec![CptsRole::Coordinator])),
+            (
+                json!({"groups": ["coordinator"]}),
+                "groups",
+                Ok(vec![CptsRole::Coordinator]),
+            ),
             (
                 json!({"groups": ["/cpts/admin", "/cpts/member", "other"]}),
                 "groups",
                 Ok(vec![CptsRole::Member, CptsRole::Admin]),
             ),
-            (json!({"roles": "cpts:Admin"}), "roles", Ok(vec![CptsRole::Admin])),
+            (
+                json!({"roles": "cpts:Admin"}),
+                "roles",
+                Ok(vec![CptsRole::Admin]),
+            ),
             (
                 json!({"realm_access": {"roles": ["member"]}}),
                 "realm_access.roles",
                 Ok(vec![CptsRole::Member]),
             ),
-            (json!({"groups": ["everyone"]}), "groups", Err(ClaimsError::NoRole)),
+            (
+                json!({"groups": ["everyone"]}),
+                "groups",
+                Err(ClaimsError::NoRole),
+            ),
             (json!({}), "groups", Err(ClaimsError::NoRole)),
             (json!({"groups": 3}), "groups", Err(ClaimsError::NoRole)),
         ];

@@ -223,7 +223,12 @@ async fn complete(
     let client = provider.client(&discovered);
     let response = client
         .exchange_code(AuthorizationCode::new(code))
-        .map_err(|e| unavailable(anyhow::anyhow!("provider {} has no token endpoint: {e}", provider.id)))?
+        .map_err(|e| {
+            unavailable(anyhow::anyhow!(
+                "provider {} has no token endpoint: {e}",
+                provider.id
+            ))
+        })?
         .set_pkce_verifier(PkceCodeVerifier::new(flow.pkce_verifier.clone()))
         .request_async(&provider.http)
         .await
@@ -256,7 +261,9 @@ async fn complete(
     }
     let identity = match (provider.kind, provider.role_claim.as_deref()) {
         (ProviderKind::Psc, _) => claims::map_psc(&provider.id, &merged),
-        (ProviderKind::Oidc, Some(role_claim)) => claims::map_oidc(&provider.id, role_claim, &merged),
+        (ProviderKind::Oidc, Some(role_claim)) => {
+            claims::map_oidc(&provider.id, role_claim, &merged)
+        }
         (ProviderKind::Oidc, None) => claims::map_oidc(&provider.id, "groups", &merged),
     }
     .map_err(|e| ApiError::forbidden(e.code(), e.detail()))?;
@@ -288,7 +295,10 @@ async fn complete(
             ctx.now,
         )
         .await?;
-    let _ = state.store.purge_sessions(ctx.now.plus_secs(-7 * 24 * 3600)).await;
+    let _ = state
+        .store
+        .purge_sessions(ctx.now.plus_secs(-7 * 24 * 3600))
+        .await;
     Ok(LoginOutcome {
         account,
         session,
@@ -310,7 +320,10 @@ pub fn unavailable(source: anyhow::Error) -> ApiError {
 
 fn token_error<RE: std::error::Error + Send + Sync + 'static>(
     provider: &str,
-    err: RequestTokenError<RE, openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>>,
+    err: RequestTokenError<
+        RE,
+        openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+    >,
 ) -> ApiError {
     match err {
         // invalid_grant and friends: a replayed, foreign or expired code, or a PKCE
@@ -325,6 +338,8 @@ fn token_error<RE: std::error::Error + Send + Sync + 'static>(
             tracing::warn!(provider, path = %e.path(), "token response did not parse");
             verify::refused("auth.id_token_invalid")
         }
-        other => unavailable(anyhow::anyhow!("token request to provider {provider} failed: {other}")),
+        other => unavailable(anyhow::anyhow!(
+            "token request to provider {provider} failed: {other}"
+        )),
     }
 }

@@ -60,7 +60,11 @@ impl Auth {
         }
         let mut list = Vec::new();
         for config in extra {
-            list.push(Arc::new(Provider::new(config, &settings.public_url, &trust)?));
+            list.push(Arc::new(Provider::new(
+                config,
+                &settings.public_url,
+                &trust,
+            )?));
         }
         for config in &settings.providers {
             list.push(Arc::new(Provider::new(

@@ -142,10 +142,15 @@ impl Provider {
         let issuer = IssuerUrl::new(config.issuer.clone())
             .with_context(|| format!("The {} has an issuer that is not a URL", which()))?;
         let issuer_text = config.issuer.trim_end_matches('/');
-        let discovery_url = config.discovery_url.clone().unwrap_or_else(|| match config.kind {
-            ProviderKind::Psc => format!("{issuer_text}/.well-known/wallet-openid-configuration"),
-            ProviderKind::Oidc => format!("{issuer_text}/.well-known/openid-configuration"),
-        });
+        let discovery_url = config
+            .discovery_url
+            .clone()
+            .unwrap_or_else(|| match config.kind {
+                ProviderKind::Psc => {
+                    format!("{issuer_text}/.well-known/wallet-openid-configuration")
+                }
+                ProviderKind::Oidc => format!("{issuer_text}/.well-known/openid-configuration"),
+            });
         let redirect_uri = RedirectUrl::new(
             config
                 .redirect_uri
@@ -171,9 +176,8 @@ impl Provider {
             .unwrap_or_else(|| vec!["RS256".into(), "ES256".into()])
             .iter()
             .map(|alg| {
-                serde_plain_alg(alg).with_context(|| {
-                    format!("The {} lists an unknown ID token algorithm", which())
-                })
+                serde_plain_alg(alg)
+                    .with_context(|| format!("The {} lists an unknown ID token algorithm", which()))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Provider {
@@ -252,7 +256,12 @@ impl Provider {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .with_context(|| format!("Failed to fetch the discovery document of provider {}", self.id))?;
+            .with_context(|| {
+                format!(
+                    "Failed to fetch the discovery document of provider {}",
+                    self.id
+                )
+            })?;
         let status = response.status();
         if !status.is_success() {
             anyhow::bail!(
@@ -261,8 +270,13 @@ impl Provider {
             );
         }
         let body = response.bytes().await?;
-        let metadata: ProviderMetadataWithLogout = serde_json::from_slice(&body)
-            .with_context(|| format!("The discovery document of provider {} does not parse", self.id))?;
+        let metadata: ProviderMetadataWithLogout =
+            serde_json::from_slice(&body).with_context(|| {
+                format!(
+                    "The discovery document of provider {} does not parse",
+                    self.id
+                )
+            })?;
         // Mix-up defence: a document that names another issuer is not this provider's.
         if metadata.issuer() != &self.issuer {
             anyhow::bail!(

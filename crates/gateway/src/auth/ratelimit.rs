@@ -121,18 +121,24 @@ pub fn limit(
     let Some(ip) = client.0 else {
         return Ok(());
     };
-    state.auth.limiter.check(ip, Instant::now()).map_err(|retry| {
-        let mut response = crate::error::ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "auth.rate_limited",
-            "Too many login attempts from your address; wait a minute and try again.",
-        )
-        .into_response();
-        if let Ok(v) = axum::http::HeaderValue::from_str(&retry.as_secs().max(1).to_string()) {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-        }
-        response
-    })
+    state
+        .auth
+        .limiter
+        .check(ip, Instant::now())
+        .map_err(|retry| {
+            let mut response = crate::error::ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "auth.rate_limited",
+                "Too many login attempts from your address; wait a minute and try again.",
+            )
+            .into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&retry.as_secs().max(1).to_string()) {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+            response
+        })
 }
 
 #[cfg(test)]
@@ -149,7 +155,10 @@ mod tests {
         assert!(limiter.check(a, t0).is_ok());
         let retry = limiter.check(a, t0 + Duration::from_secs(10)).unwrap_err();
         assert_eq!(retry, Duration::from_secs(50));
-        assert!(limiter.check(b, t0).is_ok(), "other addresses are not affected");
+        assert!(
+            limiter.check(b, t0).is_ok(),
+            "other addresses are not affected"
+        );
         assert!(limiter.check(a, t0 + WINDOW).is_ok(), "a new window starts");
     }
 
@@ -157,9 +166,21 @@ mod tests {
     fn ipv6_hosts_share_their_prefix() {
         let limiter = RateLimiter::new(1);
         let t0 = Instant::now();
-        assert!(limiter.check("2001:db8:1:2::1".parse().unwrap(), t0).is_ok());
-        assert!(limiter.check("2001:db8:1:2::ffff".parse().unwrap(), t0).is_err());
-        assert!(limiter.check("2001:db8:1:3::1".parse().unwrap(), t0).is_ok());
+        assert!(
+            limiter
+                .check("2001:db8:1:2::1".parse().unwrap(), t0)
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check("2001:db8:1:2::ffff".parse().unwrap(), t0)
+                .is_err()
+        );
+        assert!(
+            limiter
+                .check("2001:db8:1:3::1".parse().unwrap(), t0)
+                .is_ok()
+        );
     }
 
     fn parts(xff: Option<&str>) -> Parts {

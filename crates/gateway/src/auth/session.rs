@@ -45,8 +45,7 @@ pub fn set_cookie(
     http_only: bool,
     secure: bool,
 ) -> Option<HeaderValue> {
-    let mut text =
-        format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; SameSite=Lax");
+    let mut text = format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; SameSite=Lax");
     if http_only {
         text.push_str("; HttpOnly");
     }
@@ -62,7 +61,14 @@ pub fn session_cookies(state: &AppState, token: &str) -> Vec<HeaderValue> {
     let age = state.settings.session_lifetime_secs;
     [
         set_cookie(SESSION_COOKIE, token, "/", age, true, secure),
-        set_cookie(CSRF_COOKIE, &token::csrf_for(token), "/", age, false, secure),
+        set_cookie(
+            CSRF_COOKIE,
+            &token::csrf_for(token),
+            "/",
+            age,
+            false,
+            secure,
+        ),
     ]
     .into_iter()
     .flatten()
@@ -111,7 +117,11 @@ impl FromRequestParts<AppState> for Authenticated {
 }
 
 pub fn policy(state: &AppState) -> SessionPolicy {
-    let ms = |secs: u64| i64::try_from(secs).unwrap_or(i64::MAX / 1000).saturating_mul(1000);
+    let ms = |secs: u64| {
+        i64::try_from(secs)
+            .unwrap_or(i64::MAX / 1000)
+            .saturating_mul(1000)
+    };
     SessionPolicy {
         idle_ms: ms(state.settings.session_idle_timeout_secs),
         lifetime_ms: ms(state.settings.session_lifetime_secs),
@@ -217,8 +227,14 @@ mod tests {
     #[test]
     fn cookies_are_read_from_every_header() {
         let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("a=1; cordee_csrf=x"));
-        headers.append(header::COOKIE, HeaderValue::from_static("cordee_session=tok"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; cordee_csrf=x"),
+        );
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("cordee_session=tok"),
+        );
         assert_eq!(cookie(&headers, "cordee_session"), Some("tok"));
         assert_eq!(cookie(&headers, "cordee_csrf"), Some("x"));
         assert_eq!(cookie(&headers, "cordee"), None);
@@ -228,7 +244,14 @@ mod tests {
     fn session_cookie_attributes() {
         let v = set_cookie(SESSION_COOKIE, "t", "/", 60, true, true).unwrap();
         let v = v.to_str().unwrap();
-        for part in ["cordee_session=t", "HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=60"] {
+        for part in [
+            "cordee_session=t",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=60",
+        ] {
             assert!(v.contains(part), "{v} lacks {part}");
         }
         let csrf = set_cookie(CSRF_COOKIE, "c", "/", 60, false, false).unwrap();
@@ -239,7 +262,10 @@ mod tests {
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("bearer abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
         assert_eq!(bearer(&headers), Some("abc"));
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
         assert_eq!(bearer(&headers), None);

@@ -27,10 +27,18 @@ pub fn refused(code: &'static str) -> ApiError {
         "auth.id_token_audience" => "The ID token was not issued for Cordée.",
         "auth.id_token_expired" => "The ID token has expired or is not yet valid.",
         "auth.id_token_nonce" => "The ID token does not belong to this login (nonce mismatch).",
-        "auth.id_token_signature" => "The ID token signature does not verify against the provider's keys.",
-        "auth.id_token_alg" => "The ID token is unsigned or signed with an algorithm Cordée does not accept.",
-        "auth.acr_insufficient" => "The login did not reach the required authentication level (acr).",
-        "auth.userinfo_invalid" => "The identity provider's userinfo answer cannot be trusted or read.",
+        "auth.id_token_signature" => {
+            "The ID token signature does not verify against the provider's keys."
+        }
+        "auth.id_token_alg" => {
+            "The ID token is unsigned or signed with an algorithm Cordée does not accept."
+        }
+        "auth.acr_insufficient" => {
+            "The login did not reach the required authentication level (acr)."
+        }
+        "auth.userinfo_invalid" => {
+            "The identity provider's userinfo answer cannot be trusted or read."
+        }
         _ => "The ID token is not valid.",
     };
     ApiError::unauthorized(code, detail)
@@ -55,7 +63,10 @@ fn code_of(err: &ClaimsVerificationError) -> &'static str {
 
 type VerifiedClaims = IdTokenClaims<ExtraClaims, CoreGenderClaim>;
 
-fn verifier<'a>(provider: &'a Provider, discovered: &Discovered) -> IdTokenVerifier<'a, CoreJsonWebKey> {
+fn verifier<'a>(
+    provider: &'a Provider,
+    discovered: &Discovered,
+) -> IdTokenVerifier<'a, CoreJsonWebKey> {
     let acr_values = provider.acr_values.clone();
     // A public-client verifier: without the client secret, HS* tokens cannot verify
     // even if someone lists them; `algs` holds asymmetric algorithms only.
@@ -150,7 +161,11 @@ pub async fn userinfo(
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/jwt"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/jwt")
+        });
     let body = response
         .bytes()
         .await
@@ -170,8 +185,9 @@ pub async fn userinfo(
             discovered.jwks().clone(),
             Some(subject.clone()),
         );
-        let claims: UserInfoClaims<ExtraClaims, CoreGenderClaim> =
-            jwt.claims(&verifier).map_err(|_| refused("auth.userinfo_invalid"))?;
+        let claims: UserInfoClaims<ExtraClaims, CoreGenderClaim> = jwt
+            .claims(&verifier)
+            .map_err(|_| refused("auth.userinfo_invalid"))?;
         serde_json::to_value(&claims).map_err(|_| refused("auth.userinfo_invalid"))?
     } else {
         serde_json::from_slice::<Value>(&body).map_err(|_| refused("auth.userinfo_invalid"))?

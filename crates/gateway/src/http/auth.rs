@@ -252,7 +252,10 @@ pub struct LoggedOut {
     responses((status = 200, body = LoggedOut),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
-async fn logout(State(state): State<AppState>, current: CurrentSession) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    current: CurrentSession,
+) -> Result<Response, ApiError> {
     let now = Millis::now();
     let s = &current.session;
     state
@@ -294,7 +297,10 @@ async fn end_session_url(state: &AppState, s: &cordee_pathway::session::Session)
     let mut url: Url = endpoint.url().clone();
     url.query_pairs_mut()
         .append_pair("id_token_hint", id_token)
-        .append_pair("post_logout_redirect_uri", &provider.post_logout_redirect_uri)
+        .append_pair(
+            "post_logout_redirect_uri",
+            &provider.post_logout_redirect_uri,
+        )
         .append_pair("client_id", provider.client_id.as_str())
         .append_pair("state", &token::random().ok()?);
     Some(url.to_string())

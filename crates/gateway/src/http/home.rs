@@ -29,7 +29,9 @@ fn login_link(provider: &str, hint: Option<&str>) -> String {
 #[utoipa::path(get, path = "/", tag = "auth",
     responses((status = 200, description = "HTML page with login links", content_type = "text/html")))]
 async fn home(State(state): State<AppState>) -> Html<String> {
-    let mut body = String::from("<p>Secure coordination for the health professionals of a CPTS.</p>\n<h2>Log in</h2>\n<ul>\n");
+    let mut body = String::from(
+        "<p>Secure coordination for the health professionals of a CPTS.</p>\n<h2>Log in</h2>\n<ul>\n",
+    );
     for p in state.auth.providers.iter() {
         body.push_str(&format!(
             "<li><a href=\"{}\">{}</a></li>\n",

@@ -146,10 +146,17 @@ async fn authorize(
     if param("response_type").as_deref() != Some("code") {
         return bad("response_type must be code");
     }
-    if !param("scope").unwrap_or_default().split(' ').any(|s| s == "openid") {
+    if !param("scope")
+        .unwrap_or_default()
+        .split(' ')
+        .any(|s| s == "openid")
+    {
         return bad("scope must include openid");
     }
-    let (Some(challenge), Some("S256")) = (param("code_challenge"), param("code_challenge_method").as_deref()) else {
+    let (Some(challenge), Some("S256")) = (
+        param("code_challenge"),
+        param("code_challenge_method").as_deref(),
+    ) else {
         return bad("PKCE with S256 is required");
     };
     let Some(nonce) = param("nonce") else {
@@ -231,28 +238,51 @@ async fn token_endpoint(
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let (client_id, secret) = match basic_auth(&headers) {
         Some(pair) => pair,
-        None => (field("client_id").unwrap_or_default(), field("client_secret").unwrap_or_default()),
+        None => (
+            field("client_id").unwrap_or_default(),
+            field("client_secret").unwrap_or_default(),
+        ),
     };
     if client_id != super::CLIENT_ID || !token::same(&secret, &sandbox.client_secret) {
-        return Ok(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed"));
+        return Ok(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        ));
     }
     if field("grant_type").as_deref() != Some("authorization_code") {
-        return Ok(oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "authorization_code only"));
+        return Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "authorization_code only",
+        ));
     }
     let Some(grant) = field("code").and_then(|c| sandbox.take_code(&c)) else {
-        return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown, used or expired code"));
+        return Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "unknown, used or expired code",
+        ));
     };
     let verifier = field("code_verifier").unwrap_or_default();
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()));
+    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        verifier.as_bytes(),
+    ));
     if grant.idp != idp
         || field("redirect_uri").as_deref() != Some(grant.redirect_uri.as_str())
         || challenge != grant.code_challenge
     {
-        return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "code, redirect_uri or code_verifier mismatch"));
+        return Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "code, redirect_uri or code_verifier mismatch",
+        ));
     }
     let code = field("code").unwrap_or_default();
     let access_token = token::random().map_err(ApiError::internal)?;
-    let id_token = sign_id_token(sandbox, idp, &grant, &access_token, &code).map_err(ApiError::internal)?;
+    let id_token =
+        sign_id_token(sandbox, idp, &grant, &access_token, &code).map_err(ApiError::internal)?;
     sandbox.issue_access_token(access_token.clone(), idp, grant.persona);
     Ok(Json(json!({
         "access_token": access_token,
@@ -283,7 +313,8 @@ fn sign_id_token(
     .set_nonce(Some(Nonce::new(grant.nonce.clone())))
     .set_auth_time(Some(now));
     if idp == SandboxIdp::Psc {
-        claims = claims.set_auth_context_ref(Some(AuthenticationContextClass::new("eidas1".into())));
+        claims =
+            claims.set_auth_context_ref(Some(AuthenticationContextClass::new("eidas1".into())));
     }
     let token = CoreIdToken::new(
         claims,
@@ -298,7 +329,9 @@ fn sign_id_token(
 /// RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
 fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
     let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| {
@@ -327,7 +360,11 @@ async fn userinfo(
         .unwrap_or_default();
     match sandbox.persona_for_token(idp, token) {
         Some(persona) => Ok(Json(persona.userinfo()).into_response()),
-        None => Ok(oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown or expired access token")),
+        None => Ok(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "unknown or expired access token",
+        )),
     }
 }
 
@@ -335,7 +372,10 @@ async fn userinfo(
 #[utoipa::path(get, path = "/sandbox/{idp}/jwks", tag = "sandbox",
     params(("idp" = String, Path, description = "`psc` or `staff`")),
     responses((status = 200, description = "JSON Web Key Set")))]
-async fn jwks(State(state): State<AppState>, Path(which): Path<String>) -> Result<Response, ApiError> {
+async fn jwks(
+    State(state): State<AppState>,
+    Path(which): Path<String>,
+) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
     idp(&which)?;
     Ok(Json(json!({ "keys": [sandbox.key.jwk] })).into_response())
@@ -369,6 +409,8 @@ async fn end_session(
             }
             Ok(page::found(&target))
         }
-        _ => Ok(page::html("Logged out", "<p>You are logged out of the sandbox.</p>").into_response()),
+        _ => Ok(
+            page::html("Logged out", "<p>You are logged out of the sandbox.</p>").into_response(),
+        ),
     }
 }

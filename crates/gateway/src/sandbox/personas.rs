@@ -291,10 +291,7 @@ impl Persona {
                 })
             })
             .collect();
-        let first_structure = self
-            .exercices
-            .first()
-            .and_then(|e| e.activities.first());
+        let first_structure = self.exercices.first().and_then(|e| e.activities.first());
         json!({
             "sub": self.subject(),
             "SubjectNameID": self.national_id(),
@@ -367,6 +364,9 @@ mod tests {
         };
         let id = crate::auth::claims::map_psc("psc-sandbox", &claims).unwrap();
         assert_eq!(id.national_id.unwrap().as_str(), "810001001030");
-        assert_eq!(id.profile.exercices[0].profession.as_ref().unwrap().label(), "Infirmier");
+        assert_eq!(
+            id.profile.exercices[0].profession.as_ref().unwrap().label(),
+            "Infirmier"
+        );
     }
 }

@@ -50,7 +50,8 @@ type AccountRow = (
     i64,
 );
 
-const ACCOUNT_COLUMNS: &str = "id, kind, national_id, provider_id, display_name, profile, cpts_roles, created_at, updated_at";
+const ACCOUNT_COLUMNS: &str =
+    "id, kind, national_id, provider_id, display_name, profile, cpts_roles, created_at, updated_at";
 
 impl Store {
     /// Creates the account at first login, refreshes name and profile afterwards.

@@ -290,8 +290,20 @@ fn to_i64(n: usize) -> i64 {
 }
 
 fn session_from_row(row: SessionRow) -> Result<Session> {
-    let (id, account, kind, provider_id, id_token, exercice, activity, ua, created, seen, expires, revoked) =
-        row;
+    let (
+        id,
+        account,
+        kind,
+        provider_id,
+        id_token,
+        exercice,
+        activity,
+        ua,
+        created,
+        seen,
+        expires,
+        revoked,
+    ) = row;
     let corrupt = |what: &str| {
         Error::Database(sqlx::Error::Decode(
             format!("sessions.{what} holds a value Cordée did not write").into(),
