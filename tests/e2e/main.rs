@@ -9,5 +9,6 @@
 mod auth;
 mod errors;
 mod health;
+mod oidc;
 mod support;
 mod tls;

@@ -155,23 +155,38 @@ impl TestApp {
     /// Starts a login with `provider` and follows redirects until the gateway's
     /// callback has answered; returns that answer (302 on success, a problem otherwise).
     pub async fn login_with(&self, client: &Client, provider: &str, hint: &str) -> Response {
+        let callback = self.until_callback(client, provider, hint).await;
+        client.get(callback).send().await.unwrap()
+    }
+
+    /// Starts a login and follows the provider's redirects up to — not including —
+    /// the gateway's callback; returns the callback URL (with `code` and `state`).
+    pub async fn until_callback(
+        &self,
+        client: &Client,
+        provider: &str,
+        hint: &str,
+    ) -> reqwest::Url {
         let start = format!(
             "{}/v1/auth/login?provider={provider}&login_hint={hint}",
             self.base
         );
         let mut response = client.get(&start).send().await.unwrap();
-        for _ in 0..10 {
-            if response.status() != 302 {
-                return response;
-            }
+        for _ in 0..12 {
+            assert!(
+                response.status().is_redirection(),
+                "login stopped at {} with {}",
+                response.url(),
+                response.status()
+            );
             let location = response.headers()["location"].to_str().unwrap().to_string();
             let next = response.url().join(&location).unwrap();
-            let is_callback = next.path() == "/v1/auth/callback"
-                && next.port_or_known_default() == Some(self.addr.port());
-            response = client.get(next).send().await.unwrap();
-            if is_callback {
-                return response;
+            if next.path() == "/v1/auth/callback"
+                && next.port_or_known_default() == Some(self.addr.port())
+            {
+                return next;
             }
+            response = client.get(next).send().await.unwrap();
         }
         panic!("too many redirects while logging in")
     }

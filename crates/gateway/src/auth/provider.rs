@@ -219,12 +219,12 @@ impl Provider {
         }
         let fresh = Arc::new(self.discover().await?);
         cache.discovered = Some(Arc::clone(&fresh));
-        cache.jwks_refreshed_at = Some(Instant::now());
         Ok(fresh)
     }
 
-    /// Fetches the keys again after an unknown `kid`. `None` when they were fetched
-    /// too recently to try again.
+    /// Fetches the keys again after an unknown `kid`. `None` when a refresh happened
+    /// too recently to try again. (Discovery does not count: a login that starts
+    /// just before the provider rotates must still see the new key at its callback.)
     pub async fn refresh_keys(&self) -> anyhow::Result<Option<Arc<Discovered>>> {
         let mut cache = self.cache.lock().await;
         if cache
