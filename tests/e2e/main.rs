@@ -10,5 +10,6 @@ mod auth;
 mod errors;
 mod health;
 mod oidc;
+mod sessions;
 mod support;
 mod tls;

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::account::ProfessionCode;
 
 /// The national identifier of a health professional, PSC's `SubjectNameID`: "8" + RPPS
-/// (11 digits) or "0" + ADELI (9 characters). Structure staff ids ("3" + FINESS + "/"
-/// + local id) also occur, so the check is on shape, not on one format: PSC is the
-/// authority on what an id is.
+/// (11 digits) or "0" + ADELI (9 characters). Ids of structure staff ("3", FINESS,
+/// "/", local id) also occur, so the check is on shape, not on one format: PSC is
+/// the authority on what an id is.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct NationalId(String);

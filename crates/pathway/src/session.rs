@@ -19,11 +19,10 @@ pub struct TokenHash(String);
 
 impl TokenHash {
     pub fn from_digest(digest: &[u8; 32]) -> TokenHash {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+        use std::fmt::Write;
         let mut text = String::with_capacity(64);
         for byte in digest {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            let _ = write!(text, "{byte:02x}");
         }
         TokenHash(text)
     }

@@ -112,12 +112,8 @@ impl axum::extract::FromRequestParts<crate::state::AppState> for ClientAddr {
     }
 }
 
-/// Counts a login attempt; 429 `auth.rate_limited` with `Retry-After` when over.
-pub fn limit(
-    state: &crate::state::AppState,
-    client: &ClientAddr,
-) -> Result<(), axum::response::Response> {
-    use axum::response::IntoResponse;
+/// Counts a login attempt; `Err` when the address is over its limit.
+pub fn limit(state: &crate::state::AppState, client: &ClientAddr) -> Result<(), RateLimited> {
     let Some(ip) = client.0 else {
         return Ok(());
     };
@@ -125,20 +121,56 @@ pub fn limit(
         .auth
         .limiter
         .check(ip, Instant::now())
-        .map_err(|retry| {
-            let mut response = crate::error::ApiError::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
-                "auth.rate_limited",
-                "Too many login attempts from your address; wait a minute and try again.",
-            )
-            .into_response();
-            if let Ok(v) = axum::http::HeaderValue::from_str(&retry.as_secs().max(1).to_string()) {
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, v);
-            }
+        .map_err(RateLimited)
+}
+
+/// 429 `auth.rate_limited` with `Retry-After`.
+#[derive(Debug)]
+pub struct RateLimited(pub Duration);
+
+impl axum::response::IntoResponse for RateLimited {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = crate::error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "auth.rate_limited",
+            "Too many login attempts from your address; wait a minute and try again.",
+        )
+        .into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&self.0.as_secs().max(1).to_string()) {
             response
-        })
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+/// What a login endpoint can refuse with.
+#[derive(Debug)]
+pub enum LoginRefusal {
+    Limited(RateLimited),
+    Api(crate::error::ApiError),
+}
+
+impl From<RateLimited> for LoginRefusal {
+    fn from(r: RateLimited) -> Self {
+        LoginRefusal::Limited(r)
+    }
+}
+
+impl From<crate::error::ApiError> for LoginRefusal {
+    fn from(e: crate::error::ApiError) -> Self {
+        LoginRefusal::Api(e)
+    }
+}
+
+impl axum::response::IntoResponse for LoginRefusal {
+    fn into_response(self) -> axum::response::Response {
+        match self {
+            LoginRefusal::Limited(r) => r.into_response(),
+            LoginRefusal::Api(e) => e.into_response(),
+        }
+    }
 }
 
 #[cfg(test)]

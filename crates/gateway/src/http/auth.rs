@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::auth::events::{self, AuthEvent, AuthEventKind};
 use crate::auth::flow::{self, CallbackContext, CallbackParams};
-use crate::auth::ratelimit::{self, ClientAddr};
+use crate::auth::ratelimit::{self, ClientAddr, LoginRefusal};
 use crate::auth::session::{self, Credential, FLOW_COOKIE, SESSION_COOKIE, cookie, set_cookie};
 use crate::auth::{CurrentSession, token};
 use crate::config::ProviderKind;
@@ -85,17 +85,15 @@ async fn login(
     client: ClientAddr,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<LoginParams>,
-) -> Result<Response, Response> {
+) -> Result<Response, LoginRefusal> {
     ratelimit::limit(&state, &client)?;
     let provider = state.auth.providers.get(&params.provider).ok_or_else(|| {
         ApiError::bad_request(
             "auth.provider_unknown",
             "There is no identity provider with this id; see /v1/auth/providers.",
         )
-        .into_response()
     })?;
-    let redirect_to =
-        flow::local_path(params.redirect_to.as_deref()).map_err(IntoResponse::into_response)?;
+    let redirect_to = flow::local_path(params.redirect_to.as_deref())?;
     // Several logins may be in progress in one browser (two tabs): keep its binding.
     let existing = cookie(&headers, FLOW_COOKIE).filter(|b| token::looks_like_token(b));
     let start = flow::begin(
@@ -106,8 +104,7 @@ async fn login(
         existing,
         Millis::now(),
     )
-    .await
-    .map_err(IntoResponse::into_response)?;
+    .await?;
     let mut response = page::found(&start.authorize_url);
     if let Some(c) = set_cookie(
         FLOW_COOKIE,
@@ -136,7 +133,7 @@ async fn callback(
     client: ClientAddr,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<CallbackParams>,
-) -> Result<Response, Response> {
+) -> Result<Response, LoginRefusal> {
     ratelimit::limit(&state, &client)?;
     let ctx = CallbackContext {
         binding: cookie(&headers, FLOW_COOKIE),
@@ -175,7 +172,7 @@ async fn callback(
                     ..AuthEvent::new(AuthEventKind::LoginFailed)
                 },
             );
-            Err(failure.error.into_response())
+            Err(failure.error.into())
         }
     }
 }

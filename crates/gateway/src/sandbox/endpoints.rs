@@ -59,7 +59,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 fn discovery(sandbox: &Sandbox, idp: SandboxIdp) -> serde_json::Value {
     let issuer = sandbox.issuer(idp);
-    let mut doc = json!({
+    let doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/auth"),
         "token_endpoint": format!("{issuer}/token"),
@@ -73,10 +73,11 @@ fn discovery(sandbox: &Sandbox, idp: SandboxIdp) -> serde_json::Value {
         "code_challenge_methods_supported": ["S256"],
         "grant_types_supported": ["authorization_code"],
         "scopes_supported": ["openid", "scope_all", "profile", "email"],
+        "acr_values_supported": match idp {
+            SandboxIdp::Psc => json!(["eidas1"]),
+            SandboxIdp::Staff => json!([]),
+        },
     });
-    if idp == SandboxIdp::Psc {
-        doc["acr_values_supported"] = json!(["eidas1"]);
-    }
     doc
 }
 
