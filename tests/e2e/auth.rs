@@ -419,3 +419,37 @@ async fn openapi_documents_the_auth_routes() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_callback_naming_another_issuer_is_refused() {
+    // RFC 9207: the `iss` of the authorization response must be the provider the
+    // login started with (mix-up attack defence).
+    let app = spawn_app().await;
+    let jar = Arc::new(Jar::default());
+    let client = browser(&jar);
+    let callback = app
+        .until_callback(&client, "psc-sandbox", "gp-martin")
+        .await;
+    assert!(callback.query_pairs().any(|(k, _)| k == "iss"));
+    let pairs: Vec<(String, String)> = callback
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "iss" {
+                "https://evil.example".to_string()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    let mut mixed_up = callback.clone();
+    mixed_up.query_pairs_mut().clear().extend_pairs(pairs);
+    problem(
+        client.get(mixed_up).send().await.unwrap(),
+        401,
+        "auth.id_token_issuer",
+    )
+    .await;
+    assert_eq!(count_sessions(&app).await, 0);
+    app.stop().await;
+}

@@ -348,3 +348,65 @@ fn http_client(config: &ProviderConfig, trust: &ClientTrust) -> anyhow::Result<r
         .build()
         .context("Failed to build the HTTP client for identity providers")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(extra: &str) -> ProviderConfig {
+        toml::from_str(&format!(
+            "id='psc'\nname='PSC'\nkind='psc'\nissuer='https://auth.example/realms/w'\nclient_id='c'\nclient_secret='s'\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn psc_discovery_defaults_to_the_wallet_path() {
+        let p = Provider::new(&entry(""), "https://cpts.example", &ClientTrust::default()).unwrap();
+        assert_eq!(
+            p.discovery_url,
+            "https://auth.example/realms/w/.well-known/wallet-openid-configuration"
+        );
+        assert_eq!(
+            p.redirect_uri.as_str(),
+            "https://cpts.example/v1/auth/callback"
+        );
+        assert_eq!(p.scopes, vec!["openid", "scope_all"]);
+        assert!(matches!(p.auth_type, AuthType::BasicAuth));
+        let p = Provider::new(
+            &entry("token_auth='client_secret_post'\nacr_values='eidas1 eidas2'"),
+            "https://cpts.example",
+            &ClientTrust::default(),
+        )
+        .unwrap();
+        assert!(matches!(p.auth_type, AuthType::RequestBody));
+        assert_eq!(p.acr_values, vec!["eidas1", "eidas2"]);
+    }
+
+    #[test]
+    fn a_client_certificate_is_loaded_for_mutual_tls() {
+        let dir = std::env::temp_dir().join(format!("cordee-mtls-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["cordee.example".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+        std::fs::write(dir.join("junk.pem"), "not a key").unwrap();
+        let with = |key_file: &str| {
+            entry(&format!(
+                "client_cert_file='{}'\nclient_key_file='{}'",
+                dir.join("cert.pem").display(),
+                dir.join(key_file).display()
+            ))
+        };
+        assert!(Provider::new(&with("key.pem"), "https://c", &ClientTrust::default()).is_ok());
+        let err = Provider::new(&with("junk.pem"), "https://c", &ClientTrust::default())
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("client certificate"), "{err:#}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
