@@ -221,13 +221,13 @@ fn session_cookie(jar: &Jar, url: &reqwest::Url) -> String {
 #[tokio::test]
 async fn idle_and_absolute_expiry_end_sessions() {
     let app = spawn_app_with(|l| {
-        l.session_idle_timeout = Some(1);
+        l.session_idle_timeout = Some(3);
         l.session_lifetime = Some(3600);
     })
     .await;
     let nurse = app.login("nurse-bernard").await;
     assert_eq!(nurse.get("/v1/me").await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     problem(nurse.get("/v1/me").await, 401, "auth.session_expired").await;
     app.stop().await;
 
