@@ -368,8 +368,10 @@ async fn the_sandbox_is_shaped_like_psc() {
 #[tokio::test]
 async fn outside_demo_mode_there_is_no_sandbox() {
     let app = spawn_app_with(|l| {
+        let key = l.data_dir.clone().unwrap().join("master.key");
+        cordee_gateway::keys::init(&key).unwrap();
         l.demo = Some(false);
-        l.master_key_file = Some(l.data_dir.clone().unwrap().join("master.key"));
+        l.master_key_file = Some(key);
     })
     .await;
     assert_eq!(

@@ -36,7 +36,8 @@ pub enum KeysCommand {
     /// Write a new master key file (mode 0600); refuses to overwrite an existing file.
     Init(Common),
     /// Add a new key version and rewrap every data key with it, while the gateway keeps serving.
-    Rotate(Common),
+    /// Resumes an interrupted rotation instead of adding another version.
+    Rotate(RotateArgs),
 }
 
 #[derive(Subcommand)]
@@ -53,4 +54,14 @@ pub struct Common {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub settings: Layer,
+}
+
+#[derive(Args)]
+pub struct RotateArgs {
+    /// After rewrapping, remove the older versions from the key file (refused while any
+    /// data key still needs them).
+    #[arg(long)]
+    pub retire: bool,
+    #[command(flatten)]
+    pub common: Common,
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod keys;
 pub mod metrics;
 pub mod sandbox;
 pub mod secret;
@@ -29,7 +30,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
-use cordee_pathway::store::{Db, DbOptions};
+use cordee_pathway::store::{Db, DbOptions, Store};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -47,11 +48,15 @@ impl Gateway {
     /// Loads everything that can fail before a port is bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Gateway> {
         let tls = settings.tls.as_ref().map(tls::acceptor).transpose()?;
+        let key_file = keys::load_for_serve(&settings)?;
+        let keys = keys::keys_for(&settings, &key_file)?;
+        drop(key_file);
         let db = connect(&settings).await?;
         db.migrate()
             .await
             .context("Failed to apply database migrations")?;
-        let state = AppState::new(settings, db)
+        let store = Store::open(db.clone(), keys);
+        let state = AppState::new(settings, db, store)
             .await
             .context("Failed to set up logins")?;
         Ok(Gateway { state, tls })
@@ -86,7 +91,7 @@ impl Gateway {
         if let Some(task) = metrics_task {
             task.abort();
         }
-        self.state.db.close().await;
+        self.state.store.close().await;
         tracing::info!("database closed; bye");
         Ok(())
     }

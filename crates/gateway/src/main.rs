@@ -3,7 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, KeysCommand};
 use cordee_gateway::config::Settings;
-use cordee_gateway::{Gateway, shutdown_signal, telemetry};
+use cordee_gateway::{Gateway, keys, shutdown_signal, telemetry};
+use cordee_pathway::audit::AuditVerdict;
+use cordee_pathway::store::Store;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,12 +39,29 @@ async fn run(cli: Cli) -> ExitCode {
             Ok(s) => migrate(s).await,
             Err(code) => return code,
         },
-        Command::Keys(KeysCommand::Init(_)) | Command::Keys(KeysCommand::Rotate(_)) => Err(
-            anyhow::anyhow!("key management is not available in this build yet"),
-        ),
-        Command::Audit(AuditCommand::Verify(_)) => Err(anyhow::anyhow!(
-            "audit verification is not available in this build yet"
-        )),
+        Command::Keys(KeysCommand::Init(common)) => match settings(common) {
+            Ok(s) => keys::init(&s.master_key_file).map(|()| {
+                println!(
+                    "master key written to {} (mode 0600); keep a copy offline",
+                    s.master_key_file.display()
+                );
+                ExitCode::SUCCESS
+            }),
+            Err(code) => return code,
+        },
+        Command::Keys(KeysCommand::Rotate(args)) => match settings(args.common) {
+            Ok(s) => {
+                telemetry::init(s.log_format, &s.log);
+                keys::rotate(&s, args.retire, &mut std::io::stdout())
+                    .await
+                    .map(|()| ExitCode::SUCCESS)
+            }
+            Err(code) => return code,
+        },
+        Command::Audit(AuditCommand::Verify(common)) => match settings(common) {
+            Ok(s) => audit_verify(s).await,
+            Err(code) => return code,
+        },
     };
     match result {
         Ok(code) => code,
@@ -96,4 +115,31 @@ async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
     db.close().await;
     println!("migrations applied; {} pending", ready.pending_migrations);
     Ok(ExitCode::SUCCESS)
+}
+
+async fn audit_verify(settings: Settings) -> anyhow::Result<ExitCode> {
+    telemetry::init(settings.log_format, "warn");
+    let file = keys::load(&settings.master_key_file)?;
+    let store = Store::open(
+        cordee_gateway::connect(&settings).await?,
+        keys::keys_for(&settings, &file)?,
+    );
+    let verdict = store.verify_audit().await?;
+    store.db().close().await;
+    Ok(match verdict {
+        AuditVerdict::Intact {
+            records,
+            checkpoints,
+            head_seq,
+        } => {
+            println!(
+                "audit chain intact: {records} records up to #{head_seq}, {checkpoints} checkpoints verified"
+            );
+            ExitCode::SUCCESS
+        }
+        AuditVerdict::Broken { seq, reason } => {
+            println!("audit chain BROKEN at record #{seq}: {reason}");
+            ExitCode::FAILURE
+        }
+    })
 }

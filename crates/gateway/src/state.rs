@@ -24,7 +24,7 @@ pub struct Inner {
 impl AppState {
     /// Builds the state; in demo mode this loads (or makes) the sandbox signing key
     /// and adds the sandbox's two providers. Nothing here contacts a provider.
-    pub async fn new(settings: Settings, db: Db) -> anyhow::Result<AppState> {
+    pub async fn new(settings: Settings, db: Db, store: Store) -> anyhow::Result<AppState> {
         let sandbox = if settings.demo {
             Some(Arc::new(Sandbox::start(&settings).await?))
         } else {
@@ -37,8 +37,8 @@ impl AppState {
         let auth = Auth::new(&settings, &extra)?;
         Ok(AppState(Arc::new(Inner {
             settings,
-            store: Store::new(db.clone()),
             db,
+            store,
             auth,
             sandbox,
         })))

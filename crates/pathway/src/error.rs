@@ -25,6 +25,10 @@ pub enum Error {
     /// Sealed data could not be opened: a key is missing or the bytes were altered.
     #[error("sealed data could not be opened")]
     Crypto(#[from] cordee_crypto::CryptoError),
+    /// A dependency the request needs (the audit writer, the key file) is not
+    /// available; nothing was returned or changed.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
     #[error("migration error")]

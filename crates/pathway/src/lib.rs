@@ -14,8 +14,15 @@
 )]
 
 pub mod account;
+pub mod attachment;
+pub mod audit;
+pub mod care_team;
+pub mod conversation;
 pub mod error;
+pub mod file;
 pub mod ids;
+pub mod patient;
+pub mod policy;
 pub mod profile;
 pub mod session;
 pub mod store;

@@ -8,4 +8,5 @@
 )]
 
 mod config;
+mod keys;
 mod support;

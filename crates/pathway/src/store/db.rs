@@ -176,9 +176,16 @@ impl Db {
         &self.write
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock
+    /// is taken at once (waiting up to the busy timeout), because a deferred
+    /// transaction that reads and then writes fails with `SQLITE_BUSY`, without
+    /// waiting, when another process (say `cordee keys rotate` beside a running
+    /// gateway) is writing the same file.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.write.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("begin immediate").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
     }
 
     pub async fn migrate(&self) -> Result<()> {

@@ -2,26 +2,81 @@
 //! placeholders, for both SQLite and PostgreSQL. One file per aggregate, each an
 //! `impl Store` block.
 
+mod access;
 mod accounts;
+mod attachments;
+mod audit;
+mod care_team;
+mod conversations;
 mod db;
+mod entries;
+mod events;
+mod keys;
+mod matrix;
+mod messages;
+mod notifications;
+mod patients;
+mod rights;
+mod sealed;
 mod sessions;
 
+use std::sync::Arc;
+
 pub use accounts::{Account, Identity};
+pub use attachments::{AttachmentMeta, Upload};
+pub use audit::AuditWriter;
+pub use care_team::{Member, NewMember};
+pub use conversations::NewConversation;
 pub use db::{Backend, Db, DbOptions, Readiness};
+pub use entries::EntryPage;
+pub use events::Change;
+pub use keys::{KeyringLoader, Keys, RewrapProgress};
+pub use messages::MessageWriter;
+pub use notifications::Notification;
+pub use patients::{NewPatient, PatientView};
+pub use rights::{AccessLogItem, Consent, ConsentUpdate, Export, Grant, Objection};
 pub use sessions::RevokeReason;
 
 /// The store the whole application goes through.
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    keys: Arc<Keys>,
+    audit: AuditWriter,
+    changes: tokio::sync::broadcast::Sender<Change>,
+    messages: MessageWriter,
+    stream: tokio::sync::broadcast::Sender<Arc<crate::conversation::StreamEvent>>,
 }
 
 impl Store {
-    pub fn new(db: Db) -> Store {
-        Store { db }
+    /// Opens the store and starts its audit writer (needs a Tokio runtime).
+    pub fn open(db: Db, keys: Keys) -> Store {
+        let keys = Arc::new(keys);
+        let audit = AuditWriter::start(db.clone(), Arc::clone(&keys));
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        // Live delivery reads this; a consumer that falls this far behind resyncs
+        // from the database.
+        let (stream, _) = tokio::sync::broadcast::channel(65_536);
+        let (messages, jobs) = MessageWriter::channel();
+        let store = Store {
+            db,
+            keys,
+            audit,
+            changes,
+            messages,
+            stream,
+        };
+        tokio::spawn(messages::run(store.clone(), jobs));
+        store
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Flushes the audit writer (final checkpoint) and closes the database.
+    pub async fn close(&self) {
+        self.audit_flush().await;
+        self.db.close().await;
     }
 }

@@ -10,7 +10,7 @@ use cordee_pathway::session::{
 use cordee_pathway::store::{Identity, RevokeReason};
 use cordee_pathway::{Error, Millis};
 
-use crate::fresh_store;
+use crate::support::fresh_store;
 
 fn nurse(name: &str) -> Identity {
     Identity {
@@ -48,7 +48,8 @@ fn new_session(account: AccountId, expires_at: Millis) -> NewSession {
 
 #[tokio::test]
 async fn accounts_are_keyed_by_national_id_and_staff_by_subject() {
-    let (store, _db) = fresh_store().await;
+    let fixture = fresh_store().await;
+    let store = &fixture.store;
     let first = store
         .upsert_account(&nurse("Sophie BERNARD"), Millis(1_000))
         .await
@@ -132,7 +133,8 @@ async fn accounts_are_keyed_by_national_id_and_staff_by_subject() {
 
 #[tokio::test]
 async fn sessions_are_created_found_rotated_expired_and_revoked() {
-    let (store, _db) = fresh_store().await;
+    let fixture = fresh_store().await;
+    let store = &fixture.store;
     let account = store
         .upsert_account(&nurse("S B"), Millis(0))
         .await
@@ -269,7 +271,8 @@ async fn sessions_are_created_found_rotated_expired_and_revoked() {
 
 #[tokio::test]
 async fn a_login_flow_is_taken_once_by_its_own_browser_before_it_expires() {
-    let (store, _db) = fresh_store().await;
+    let fixture = fresh_store().await;
+    let store = &fixture.store;
     let flow = |state: u8, expires: i64| LoginFlow {
         state_hash: hash(state),
         binding_hash: hash(100),

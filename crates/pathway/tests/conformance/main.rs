@@ -1,0 +1,16 @@
+//! The store conformance suite: one scripted story per aggregate, run against a
+//! fresh SQLite file, or a fresh PostgreSQL database when `CORDEE_TEST_POSTGRES_URL`
+//! is set (the test script runs it both ways).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod accounts_sessions;
+mod at_rest;
+mod audit;
+mod file;
+mod messaging;
+mod support;
