@@ -63,11 +63,12 @@ impl Store {
         let row: (String,) = match (identity.kind, &identity.national_id) {
             (AccountKind::HealthProfessional, Some(national_id)) => {
                 sqlx::query_as(
-                    "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+                    "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at, profession_codes)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
                      on conflict (national_id) do update set
                        provider_id = excluded.provider_id, subject = excluded.subject,
                        display_name = excluded.display_name, profile = excluded.profile,
+                       profession_codes = excluded.profession_codes,
                        updated_at = excluded.updated_at
                      returning id",
                 )
@@ -80,6 +81,7 @@ impl Store {
                 .bind(&profile)
                 .bind(roles_json(&[CptsRole::Member]))
                 .bind(now.0)
+                .bind(profession_codes(&identity.profile))
                 .fetch_one(self.db().writer())
                 .await?
             }
@@ -91,8 +93,8 @@ impl Store {
             }
             (AccountKind::Staff, _) => {
                 sqlx::query_as(
-                    "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at)
-                     values ($1, $2, null, $3, $4, $5, $6, $7, $8, $8)
+                    "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at, profession_codes)
+                     values ($1, $2, null, $3, $4, $5, $6, $7, $8, $8, '')
                      on conflict (provider_id, subject) do update set
                        display_name = excluded.display_name, profile = excluded.profile,
                        cpts_roles = excluded.cpts_roles, updated_at = excluded.updated_at
@@ -139,6 +141,17 @@ impl Store {
             .transpose()?
             .ok_or_else(|| Error::not_found("account"))
     }
+}
+
+/// Every exercice's profession code, comma-separated: what the care-team and
+/// messaging queries check in SQL (`accounts.profession_codes`, migration 0004).
+fn profession_codes(profile: &Profile) -> String {
+    let codes: Vec<&str> = profile
+        .exercices
+        .iter()
+        .filter_map(|e| e.profession.as_ref().map(|p| p.as_str()))
+        .collect();
+    codes.join(",")
 }
 
 fn roles_json(roles: &[CptsRole]) -> String {
