@@ -18,7 +18,16 @@ const MATRIX: &[(&str, [&str; 8])] = &[
     ("psy-girard", ["W", "-", "-", "-", "-", "W", "W", "-"]),
     ("coord-garcia", ["W", "-", "-", "-", "-", "W", "W", "-"]),
 ];
-const CATEGORIES: [&str; 8] = ["synthese", "medical", "soins", "traitements", "resultats", "social", "administratif", "rcp"];
+const CATEGORIES: [&str; 8] = [
+    "synthese",
+    "medical",
+    "soins",
+    "traitements",
+    "resultats",
+    "social",
+    "administratif",
+    "rcp",
+];
 
 pub fn ins_for(body: &str) -> String {
     let n: u64 = body.parse().unwrap();
@@ -46,9 +55,16 @@ pub async fn patient_with_team(gp: &User, members: &[&User]) -> String {
     let p: Value = r.json().await.unwrap();
     let id = p["id"].as_str().unwrap().to_string();
     for m in members {
-        let role = if m.national_id.is_empty() { "coordinateur" } else { "autre" };
+        let role = if m.national_id.is_empty() {
+            "coordinateur"
+        } else {
+            "autre"
+        };
         let r = gp
-            .post_json(&format!("/v1/patients/{id}/care-team"), &json!({ "account_id": m.id, "role": role, "reason": "suivi coordonné" }))
+            .post_json(
+                &format!("/v1/patients/{id}/care-team"),
+                &json!({ "account_id": m.id, "role": role, "reason": "suivi coordonné" }),
+            )
             .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
@@ -56,8 +72,11 @@ pub async fn patient_with_team(gp: &User, members: &[&User]) -> String {
 }
 
 async fn entry(user: &User, patient: &str, category: &str, title: &str) -> reqwest::Response {
-    user.post_json(&format!("/v1/patients/{patient}/entries"), &json!({ "category": category, "kind": "note", "title": title, "body": "corps" }))
-        .await
+    user.post_json(
+        &format!("/v1/patients/{patient}/entries"),
+        &json!({ "category": category, "kind": "note", "title": title, "body": "corps" }),
+    )
+    .await
 }
 
 async fn list(user: &User, path: &str) -> Value {
@@ -72,7 +91,11 @@ async fn every_profession_reads_and_writes_what_the_matrix_allows() {
     let gp = app.login("gp-martin").await;
     let mut users = Vec::new();
     for (persona, _) in MATRIX {
-        users.push(if *persona == "gp-martin" { app.login("gp-martin").await } else { app.login(persona).await });
+        users.push(if *persona == "gp-martin" {
+            app.login("gp-martin").await
+        } else {
+            app.login(persona).await
+        });
     }
     let members: Vec<&User> = users.iter().skip(1).collect();
     let patient = patient_with_team(&gp, &members).await;
@@ -87,7 +110,11 @@ async fn every_profession_reads_and_writes_what_the_matrix_allows() {
                 let e: Value = r.json().await.unwrap();
                 written.push((e["id"].as_str().unwrap().to_string(), category));
             } else {
-                let code = if *category == "rcp" { "entry.category_read_only" } else { "entry.category_forbidden" };
+                let code = if *category == "rcp" {
+                    "entry.category_read_only"
+                } else {
+                    "entry.category_forbidden"
+                };
                 problem(r, 403, code).await;
             }
         }
@@ -96,20 +123,31 @@ async fn every_profession_reads_and_writes_what_the_matrix_allows() {
     // counts and single fetches.
     for ((persona, row), user) in MATRIX.iter().zip(&users) {
         let page = list(user, &format!("/v1/patients/{patient}/entries?limit=200")).await;
-        let seen: Vec<&str> = page["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        let seen: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap())
+            .collect();
         let expected: Vec<&str> = written
             .iter()
             .filter(|(_, c)| row[CATEGORIES.iter().position(|x| x == c).unwrap()] != "-")
             .map(|(id, _)| id.as_str())
             .collect();
-        assert_eq!(page["total"].as_u64().unwrap() as usize, expected.len(), "{persona} count");
+        assert_eq!(
+            page["total"].as_u64().unwrap() as usize,
+            expected.len(),
+            "{persona} count"
+        );
         let mut seen_sorted = seen.clone();
         seen_sorted.sort();
         let mut expected_sorted = expected.clone();
         expected_sorted.sort();
         assert_eq!(seen_sorted, expected_sorted, "{persona} list");
         for (id, category) in &written {
-            let r = user.get(&format!("/v1/patients/{patient}/entries/{id}")).await;
+            let r = user
+                .get(&format!("/v1/patients/{patient}/entries/{id}"))
+                .await;
             let may = row[CATEGORIES.iter().position(|x| x == category).unwrap()] != "-";
             if may {
                 assert_eq!(r.status(), 200, "{persona} reads {category}");
@@ -133,7 +171,11 @@ async fn outsiders_get_404_and_learn_nothing_from_counts_or_cursors() {
     let mut any_medical = String::new();
     for i in 0..30 {
         let category = if i % 3 == 0 { "social" } else { "medical" };
-        let e: Value = entry(&gp, &patient, category, &format!("n{i}")).await.json().await.unwrap();
+        let e: Value = entry(&gp, &patient, category, &format!("n{i}"))
+            .await
+            .json()
+            .await
+            .unwrap();
         if category == "social" {
             social.push(e["id"].as_str().unwrap().to_string());
         } else {
@@ -151,11 +193,17 @@ async fn outsiders_get_404_and_learn_nothing_from_counts_or_cursors() {
         let page = list(&coord, &path).await;
         assert_eq!(page["total"], 10);
         let items = page["items"].as_array().unwrap();
-        assert!(items.len() == 4 || page["next_cursor"].is_null(), "a short page only at the end");
+        assert!(
+            items.len() == 4 || page["next_cursor"].is_null(),
+            "a short page only at the end"
+        );
         seen.extend(items.iter().map(|e| e["id"].as_str().unwrap().to_string()));
         match page["next_cursor"].as_str() {
             Some(c) => {
-                assert!(social.contains(&c.to_string()), "the cursor names a visible entry");
+                assert!(
+                    social.contains(&c.to_string()),
+                    "the cursor names a visible entry"
+                );
                 cursor = Some(c.to_string());
             }
             None => break,
@@ -179,15 +227,39 @@ async fn outsiders_get_404_and_learn_nothing_from_counts_or_cursors() {
         let body = problem(outsider.get(&path).await, 404, "patient.not_found").await;
         assert!(!body.to_string().contains("Lef"), "{path}: {body}");
     }
-    problem(outsider.get("/v1/patients/not-a-uuid").await, 404, "resource.not_found").await;
+    problem(
+        outsider.get("/v1/patients/not-a-uuid").await,
+        404,
+        "resource.not_found",
+    )
+    .await;
     let write = entry(&outsider, &patient, "medical", "x").await;
     problem(write, 404, "patient.not_found").await;
     // Search by exact INS finds it for the team, not for the outsider.
     let ins = ins_for("2410559350123");
-    assert_eq!(list(&gp, &format!("/v1/patients?q={ins}")).await["items"].as_array().unwrap().len(), 1);
-    assert_eq!(list(&outsider, &format!("/v1/patients?q={ins}")).await["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        list(&gp, &format!("/v1/patients?q={ins}")).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        list(&outsider, &format!("/v1/patients?q={ins}")).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     // Staff never see clinical categories, even on the team.
-    problem(coord.get(&format!("/v1/patients/{patient}/entries/{any_medical}")).await, 404, "entry.not_found").await;
+    problem(
+        coord
+            .get(&format!("/v1/patients/{patient}/entries/{any_medical}"))
+            .await,
+        404,
+        "entry.not_found",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -200,8 +272,16 @@ async fn objection_masking_break_glass_expiry_and_erasure() {
     let outsider = app.login("gp-dubois").await;
     let admin = app.login("admin-roux").await;
     let patient = patient_with_team(&gp, &[&nurse, &pharma]).await;
-    let soins: Value = entry(&nurse, &patient, "soins", "Plaie").await.json().await.unwrap();
-    let medical: Value = entry(&gp, &patient, "medical", "Bilan").await.json().await.unwrap();
+    let soins: Value = entry(&nurse, &patient, "soins", "Plaie")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let medical: Value = entry(&gp, &patient, "medical", "Bilan")
+        .await
+        .json()
+        .await
+        .unwrap();
     let path = format!("/v1/patients/{patient}");
 
     // Objections and masking.
@@ -217,39 +297,108 @@ async fn objection_masking_break_glass_expiry_and_erasure() {
     assert_eq!(c["informed_at"], "2026-01-05T10:00:00Z");
     problem(pharma.get(&path).await, 404, "patient.not_found").await;
     let nurse_sees = list(&nurse, &format!("{path}/entries")).await;
-    assert_eq!(nurse_sees["total"], 0, "soins objected, medical masked: {nurse_sees}");
-    problem(nurse.get(&format!("{path}/entries/{}", soins["id"].as_str().unwrap())).await, 404, "entry.not_found").await;
-    assert_eq!(list(&gp, &format!("{path}/entries")).await["total"], 1, "the médecin traitant sees the masked entry");
-    let bad = gp.put_json(&format!("{path}/consent"), &json!({ "objections": [{ "kind": "category", "category": "astrology" }] })).await;
+    assert_eq!(
+        nurse_sees["total"], 0,
+        "soins objected, medical masked: {nurse_sees}"
+    );
+    problem(
+        nurse
+            .get(&format!("{path}/entries/{}", soins["id"].as_str().unwrap()))
+            .await,
+        404,
+        "entry.not_found",
+    )
+    .await;
+    assert_eq!(
+        list(&gp, &format!("{path}/entries")).await["total"],
+        1,
+        "the médecin traitant sees the masked entry"
+    );
+    let bad = gp
+        .put_json(
+            &format!("{path}/consent"),
+            &json!({ "objections": [{ "kind": "category", "category": "astrology" }] }),
+        )
+        .await;
     problem(bad, 422, "request.invalid_field").await;
-    assert_eq!(gp.put_json(&format!("{path}/consent"), &json!({})).await.status(), 200);
+    assert_eq!(
+        gp.put_json(&format!("{path}/consent"), &json!({}))
+            .await
+            .status(),
+        200
+    );
 
     // Break-glass: a reason, access for the configured time (2 s here), the team notified.
-    problem(outsider.post_json(&format!("{path}/break-glass"), &json!({ "reason": "court" })).await, 422, "break_glass.reason_required").await;
-    let r = outsider.post_json(&format!("{path}/break-glass"), &json!({ "reason": "appel SAMU, patiente inconsciente" })).await;
+    problem(
+        outsider
+            .post_json(
+                &format!("{path}/break-glass"),
+                &json!({ "reason": "court" }),
+            )
+            .await,
+        422,
+        "break_glass.reason_required",
+    )
+    .await;
+    let r = outsider
+        .post_json(
+            &format!("{path}/break-glass"),
+            &json!({ "reason": "appel SAMU, patiente inconsciente" }),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     assert_eq!(outsider.get(&path).await.status(), 200);
     let notes = list(&gp, "/v1/notifications").await;
-    assert!(notes["items"].as_array().unwrap().iter().any(|n| n["kind"] == "break_glass.granted"));
-    assert!(!notes.to_string().contains("SAMU"), "notifications carry no health data");
+    assert!(
+        notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "break_glass.granted")
+    );
+    assert!(
+        !notes.to_string().contains("SAMU"),
+        "notifications carry no health data"
+    );
     let log = list(&gp, &format!("{path}/access-log")).await;
-    assert!(log["items"].as_array().unwrap().iter().any(|i| i["purpose"] == "break_glass" && i["actor_id"] == outsider.id.as_str()));
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["purpose"] == "break_glass" && i["actor_id"] == outsider.id.as_str())
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
     problem(outsider.get(&path).await, 404, "patient.not_found").await;
 
     // Export by the médecin traitant only.
     let export = gp.get(&format!("{path}/export")).await;
     assert_eq!(export.status(), 200);
-    assert!(export.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        export.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     let export: Value = export.json().await.unwrap();
     assert_eq!(export["entries"].as_array().unwrap().len(), 2);
-    problem(nurse.get(&format!("{path}/export")).await, 403, "export.medecin_traitant_only").await;
+    problem(
+        nurse.get(&format!("{path}/export")).await,
+        403,
+        "export.medecin_traitant_only",
+    )
+    .await;
 
     // Erasure by a CPTS admin: gone for good.
     problem(gp.delete(&path).await, 403, "patient.erase_forbidden").await;
     assert_eq!(admin.delete(&path).await.status(), 204);
     problem(gp.get(&path).await, 410, "patient.erased").await;
-    problem(gp.get(&format!("{path}/entries")).await, 410, "patient.erased").await;
+    problem(
+        gp.get(&format!("{path}/entries")).await,
+        410,
+        "patient.erased",
+    )
+    .await;
     problem(outsider.get(&path).await, 404, "patient.not_found").await;
     app.stop().await;
 }
@@ -275,11 +424,26 @@ async fn attachments_are_typed_by_content_limited_and_served_to_readers_only() {
     let patient = patient_with_team(&gp, &[&nurse, &psy]).await;
 
     // Declared as an image, but HTML: refused by its bytes.
-    problem(upload(&nurse, b"<html><script>alert(1)</script>".to_vec(), "image/png").await, 422, "attachment.unsupported_type").await;
+    problem(
+        upload(
+            &nurse,
+            b"<html><script>alert(1)</script>".to_vec(),
+            "image/png",
+        )
+        .await,
+        422,
+        "attachment.unsupported_type",
+    )
+    .await;
     // Too large, whether declared or streamed.
     let mut big = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
     big.resize(3 * 1024 * 1024 + 1, 7);
-    problem(upload(&nurse, big, "image/png").await, 413, "request.too_large").await;
+    problem(
+        upload(&nurse, big, "image/png").await,
+        413,
+        "request.too_large",
+    )
+    .await;
 
     // A 2.5 MiB photo (three chunks), declared wrongly: typed by its magic bytes.
     let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
@@ -290,7 +454,12 @@ async fn attachments_are_typed_by_content_limited_and_served_to_readers_only() {
     assert_eq!(meta["content_type"], "image/jpeg");
     let id = meta["id"].as_str().unwrap().to_string();
     // Before it is attached, only the uploader can fetch it.
-    problem(gp.get(&format!("/v1/attachments/{id}")).await, 404, "attachment.not_found").await;
+    problem(
+        gp.get(&format!("/v1/attachments/{id}")).await,
+        404,
+        "attachment.not_found",
+    )
+    .await;
     let r = nurse
         .post_json(&format!("/v1/patients/{patient}/entries"), &json!({ "category": "soins", "kind": "photo", "title": "Plaie J3", "attachments": [id] }))
         .await;
@@ -300,14 +469,30 @@ async fn attachments_are_typed_by_content_limited_and_served_to_readers_only() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/jpeg");
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(r.headers()["content-disposition"], format!("attachment; filename=\"{id}.jpg\"").as_str());
+    assert_eq!(
+        r.headers()["content-disposition"],
+        format!("attachment; filename=\"{id}.jpg\"").as_str()
+    );
     assert_eq!(r.bytes().await.unwrap().to_vec(), photo);
     // A psychologue may not read soins; an outsider may not know the patient.
-    problem(psy.get(&format!("/v1/attachments/{id}")).await, 404, "attachment.not_found").await;
-    problem(outsider.get(&format!("/v1/attachments/{id}")).await, 404, "attachment.not_found").await;
+    problem(
+        psy.get(&format!("/v1/attachments/{id}")).await,
+        404,
+        "attachment.not_found",
+    )
+    .await;
+    problem(
+        outsider.get(&format!("/v1/attachments/{id}")).await,
+        404,
+        "attachment.not_found",
+    )
+    .await;
     // An attachment cannot be attached twice.
     let again = gp
-        .post_json(&format!("/v1/patients/{patient}/entries"), &json!({ "category": "soins", "kind": "photo", "title": "x", "attachments": [id] }))
+        .post_json(
+            &format!("/v1/patients/{patient}/entries"),
+            &json!({ "category": "soins", "kind": "photo", "title": "x", "attachments": [id] }),
+        )
         .await;
     problem(again, 422, "entry.unknown_attachment").await;
     app.stop().await;
@@ -319,17 +504,46 @@ async fn bad_input_is_a_clear_problem_and_changes_nothing() {
     let gp = app.login("gp-martin").await;
     let mut bad_ins = new_patient("Durand");
     bad_ins["ins_matricule"] = json!("241055935012399");
-    problem(gp.post_json("/v1/patients", &bad_ins).await, 422, "patient.invalid_ins").await;
+    problem(
+        gp.post_json("/v1/patients", &bad_ins).await,
+        422,
+        "patient.invalid_ins",
+    )
+    .await;
     let mut bad_sex = new_patient("Durand");
     bad_sex["sex"] = json!("X");
-    let body = problem(gp.post_json("/v1/patients", &bad_sex).await, 422, "request.invalid_field").await;
+    let body = problem(
+        gp.post_json("/v1/patients", &bad_sex).await,
+        422,
+        "request.invalid_field",
+    )
+    .await;
     assert_eq!(body["field"], "sex");
     let mut future = new_patient("Durand");
     future["birth_date"] = json!("2999-01-01");
-    problem(gp.post_json("/v1/patients", &future).await, 422, "patient.invalid_birth_date").await;
-    let r = gp.client.post(gp.url("/v1/patients")).header("x-csrf-token", &gp.csrf).header("content-type", "application/json").body("{\"birth_name\": ").send().await.unwrap();
+    problem(
+        gp.post_json("/v1/patients", &future).await,
+        422,
+        "patient.invalid_birth_date",
+    )
+    .await;
+    let r = gp
+        .client
+        .post(gp.url("/v1/patients"))
+        .header("x-csrf-token", &gp.csrf)
+        .header("content-type", "application/json")
+        .body("{\"birth_name\": ")
+        .send()
+        .await
+        .unwrap();
     problem(r, 400, "request.malformed_json").await;
     // Nothing was created by any of these.
-    assert_eq!(list(&gp, "/v1/patients").await["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        list(&gp, "/v1/patients").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     app.stop().await;
 }

@@ -6,7 +6,12 @@
     clippy::indexing_slicing
 )]
 
+mod auth;
 mod errors;
+mod file;
 mod health;
+mod messaging;
+mod oidc;
+mod sessions;
 mod support;
 mod tls;

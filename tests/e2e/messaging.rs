@@ -20,7 +20,9 @@ pub async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> Socket {
         None => format!("{}/v1/stream", app.base.replace("http", "ws")),
     };
     let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     socket
 }
@@ -28,7 +30,9 @@ pub async fn connect(app: &TestApp, token: &str, since: Option<i64>) -> Socket {
 /// The next JSON frame (pings are answered by the client library).
 pub async fn next(socket: &mut Socket) -> Value {
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("no frame within 10 s");
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("no frame within 10 s");
         match frame {
             Some(Ok(Ws::Text(t))) => return serde_json::from_str(&t).unwrap(),
             Some(Ok(Ws::Ping(_) | Ws::Pong(_))) => continue,
@@ -49,15 +53,32 @@ pub async fn backlog(socket: &mut Socket) -> (Vec<Value>, i64) {
     }
 }
 
-pub async fn send(user: &User, conversation: &str, client_id: &str, body: &str) -> reqwest::Response {
-    user.post_json(&format!("/v1/conversations/{conversation}/messages"), &json!({ "client_id": client_id, "body": body })).await
+pub async fn send(
+    user: &User,
+    conversation: &str,
+    client_id: &str,
+    body: &str,
+) -> reqwest::Response {
+    user.post_json(
+        &format!("/v1/conversations/{conversation}/messages"),
+        &json!({ "client_id": client_id, "body": body }),
+    )
+    .await
 }
 
 async fn group(owner: &User, members: &[&User]) -> String {
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
-    let r = owner.post_json("/v1/conversations", &json!({ "kind": "group", "title": "Équipe du mardi", "member_ids": ids })).await;
+    let r = owner
+        .post_json(
+            "/v1/conversations",
+            &json!({ "kind": "group", "title": "Équipe du mardi", "member_ids": ids }),
+        )
+        .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -74,11 +95,23 @@ async fn concurrent_senders_one_order_delivered_to_every_member() {
         sockets.push(s);
     }
     let mut tasks = Vec::new();
-    for (n, u) in [a.client.clone(), b.client.clone(), c.client.clone()].into_iter().enumerate() {
-        let (url, csrf) = (a.url(&format!("/v1/conversations/{conv}/messages")), [&a, &b, &c][n].csrf.clone());
+    for (n, u) in [a.client.clone(), b.client.clone(), c.client.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        let (url, csrf) = (
+            a.url(&format!("/v1/conversations/{conv}/messages")),
+            [&a, &b, &c][n].csrf.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             for i in 0..20 {
-                let r = u.post(&url).header("x-csrf-token", &csrf).json(&json!({ "client_id": format!("{n}-{i}"), "body": format!("{n}-{i}") })).send().await.unwrap();
+                let r = u
+                    .post(&url)
+                    .header("x-csrf-token", &csrf)
+                    .json(&json!({ "client_id": format!("{n}-{i}"), "body": format!("{n}-{i}") }))
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 201);
             }
         }));
@@ -113,7 +146,12 @@ async fn reconnect_and_resume_no_loss_no_duplicate() {
     let mut s = connect(&app, &token, None).await;
     let (_, start) = backlog(&mut s).await;
     for i in 0..5 {
-        assert_eq!(send(&a, &conv, &format!("a{i}"), &format!("m{i}")).await.status(), 201);
+        assert_eq!(
+            send(&a, &conv, &format!("a{i}"), &format!("m{i}"))
+                .await
+                .status(),
+            201
+        );
     }
     let mut last = start;
     for _ in 0..5 {
@@ -124,13 +162,33 @@ async fn reconnect_and_resume_no_loss_no_duplicate() {
     drop(s);
     // Offline: more messages, an edit, a receipt.
     for i in 5..12 {
-        assert_eq!(send(&a, &conv, &format!("a{i}"), &format!("m{i}")).await.status(), 201);
+        assert_eq!(
+            send(&a, &conv, &format!("a{i}"), &format!("m{i}"))
+                .await
+                .status(),
+            201
+        );
     }
     let mut s = connect(&app, &token, Some(last)).await;
     let (missed, ready_at) = backlog(&mut s).await;
-    let bodies: Vec<&str> = missed.iter().map(|f| f["data"]["body"].as_str().unwrap()).collect();
-    assert_eq!(bodies, (5..12).map(|i| format!("m{i}")).collect::<Vec<_>>().iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(missed.windows(2).all(|w| w[0]["cursor"].as_i64() < w[1]["cursor"].as_i64()));
+    let bodies: Vec<&str> = missed
+        .iter()
+        .map(|f| f["data"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        (5..12)
+            .map(|i| format!("m{i}"))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        missed
+            .windows(2)
+            .all(|w| w[0]["cursor"].as_i64() < w[1]["cursor"].as_i64())
+    );
     // Then live, with no duplicate of what the backlog gave.
     assert_eq!(send(&a, &conv, "a12", "m12").await.status(), 201);
     let live = next(&mut s).await;
@@ -150,9 +208,19 @@ async fn retries_with_the_same_client_id_create_one_message() {
     let first: Value = first.json().await.unwrap();
     let mut retries = Vec::new();
     for _ in 0..5 {
-        let (client, url, csrf) = (a.client.clone(), a.url(&format!("/v1/conversations/{conv}/messages")), a.csrf.clone());
+        let (client, url, csrf) = (
+            a.client.clone(),
+            a.url(&format!("/v1/conversations/{conv}/messages")),
+            a.csrf.clone(),
+        );
         retries.push(tokio::spawn(async move {
-            client.post(url).header("x-csrf-token", csrf).json(&json!({ "client_id": "retry-1", "body": "Passage à 18 h" })).send().await.unwrap()
+            client
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .json(&json!({ "client_id": "retry-1", "body": "Passage à 18 h" }))
+                .send()
+                .await
+                .unwrap()
         }));
     }
     for r in retries {
@@ -160,12 +228,27 @@ async fn retries_with_the_same_client_id_create_one_message() {
         assert_eq!(r.status(), 200);
         assert_eq!(r.json::<Value>().await.unwrap()["id"], first["id"]);
     }
-    let list: Value = b.get(&format!("/v1/conversations/{conv}/messages")).await.json().await.unwrap();
+    let list: Value = b
+        .get(&format!("/v1/conversations/{conv}/messages"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     // Limits answer with clear codes.
     let long = "x".repeat(16 * 1024 + 1);
-    problem(send(&a, &conv, "too-long", &long).await, 422, "message.too_large").await;
-    problem(send(&a, &conv, "", "x").await, 422, "message.invalid_client_id").await;
+    problem(
+        send(&a, &conv, "too-long", &long).await,
+        422,
+        "message.too_large",
+    )
+    .await;
+    problem(
+        send(&a, &conv, "", "x").await,
+        422,
+        "message.invalid_client_id",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -176,16 +259,46 @@ async fn non_members_neither_fetch_nor_stream() {
     let b = app.login("nurse-bernard").await;
     let outsider = app.login("gp-dubois").await;
     let conv = group(&a, &[&b]).await;
-    problem(outsider.get(&format!("/v1/conversations/{conv}")).await, 404, "conversation.not_found").await;
-    problem(outsider.get(&format!("/v1/conversations/{conv}/messages")).await, 404, "conversation.not_found").await;
-    problem(send(&outsider, &conv, "o1", "hello").await, 404, "conversation.not_found").await;
+    problem(
+        outsider.get(&format!("/v1/conversations/{conv}")).await,
+        404,
+        "conversation.not_found",
+    )
+    .await;
+    problem(
+        outsider
+            .get(&format!("/v1/conversations/{conv}/messages"))
+            .await,
+        404,
+        "conversation.not_found",
+    )
+    .await;
+    problem(
+        send(&outsider, &conv, "o1", "hello").await,
+        404,
+        "conversation.not_found",
+    )
+    .await;
     let mut spy = connect(&app, &outsider.bearer().await, Some(0)).await;
     let (seen, _) = backlog(&mut spy).await;
     assert!(seen.is_empty());
     assert_eq!(send(&a, &conv, "a1", "secret de soin").await.status(), 201);
     // A direct message to the outsider arrives; the group's never does.
-    let direct: Value = a.post_json("/v1/conversations", &json!({ "kind": "direct", "member_ids": [outsider.id] })).await.json().await.unwrap();
-    assert_eq!(send(&a, direct["id"].as_str().unwrap(), "d1", "bonjour").await.status(), 201);
+    let direct: Value = a
+        .post_json(
+            "/v1/conversations",
+            &json!({ "kind": "direct", "member_ids": [outsider.id] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&a, direct["id"].as_str().unwrap(), "d1", "bonjour")
+            .await
+            .status(),
+        201
+    );
     let f = next(&mut spy).await;
     assert_eq!(f["data"]["body"], "bonjour");
     // Without a session: 401.
@@ -212,15 +325,57 @@ async fn leaving_the_care_team_stops_delivery_at_once() {
     assert_eq!(send(&gp, &thread, "g1", "avant").await.status(), 201);
     assert_eq!(next(&mut s).await["data"]["body"], "avant");
     // The nurse leaves the team; the very next message does not reach her.
-    let team: Value = gp.get(&format!("/v1/patients/{patient}/care-team")).await.json().await.unwrap();
-    let member = team["items"].as_array().unwrap().iter().find(|m| m["account_id"] == nurse.id.as_str()).unwrap()["id"].as_str().unwrap().to_string();
-    assert_eq!(gp.delete(&format!("/v1/patients/{patient}/care-team/{member}")).await.status(), 204);
+    let team: Value = gp
+        .get(&format!("/v1/patients/{patient}/care-team"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let member = team["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["account_id"] == nurse.id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        gp.delete(&format!("/v1/patients/{patient}/care-team/{member}"))
+            .await
+            .status(),
+        204
+    );
     assert_eq!(send(&gp, &thread, "g2", "après").await.status(), 201);
     // A marker the nurse does receive proves the stream is alive and in order.
-    let direct: Value = gp.post_json("/v1/conversations", &json!({ "kind": "direct", "member_ids": [nurse.id] })).await.json().await.unwrap();
-    assert_eq!(send(&gp, direct["id"].as_str().unwrap(), "d1", "marqueur").await.status(), 201);
-    assert_eq!(next(&mut s).await["data"]["body"], "marqueur", "the thread message after leaving was not delivered");
-    problem(nurse.get(&format!("/v1/conversations/{thread}/messages")).await, 404, "conversation.not_found").await;
+    let direct: Value = gp
+        .post_json(
+            "/v1/conversations",
+            &json!({ "kind": "direct", "member_ids": [nurse.id] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&gp, direct["id"].as_str().unwrap(), "d1", "marqueur")
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        next(&mut s).await["data"]["body"],
+        "marqueur",
+        "the thread message after leaving was not delivered"
+    );
+    problem(
+        nurse
+            .get(&format!("/v1/conversations/{thread}/messages"))
+            .await,
+        404,
+        "conversation.not_found",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -235,18 +390,61 @@ async fn edits_deletes_and_receipts_reach_the_stream() {
     let m: Value = send(&a, &conv, "a1", "RDV 9 h").await.json().await.unwrap();
     let id = m["id"].as_str().unwrap();
     assert_eq!(next(&mut s).await["type"], "message.created");
-    let r = a.patch_json(&format!("/v1/conversations/{conv}/messages/{id}"), &json!({ "body": "RDV 10 h" })).await;
+    let r = a
+        .patch_json(
+            &format!("/v1/conversations/{conv}/messages/{id}"),
+            &json!({ "body": "RDV 10 h" }),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let f = next(&mut s).await;
-    assert_eq!((f["type"].as_str(), f["data"]["body"].as_str(), f["data"]["version"].as_i64()), (Some("message.updated"), Some("RDV 10 h"), Some(2)));
-    problem(b.patch_json(&format!("/v1/conversations/{conv}/messages/{id}"), &json!({ "body": "x" })).await, 403, "message.not_sender").await;
-    let history: Value = a.get(&format!("/v1/conversations/{conv}/messages/{id}/history")).await.json().await.unwrap();
+    assert_eq!(
+        (
+            f["type"].as_str(),
+            f["data"]["body"].as_str(),
+            f["data"]["version"].as_i64()
+        ),
+        (Some("message.updated"), Some("RDV 10 h"), Some(2))
+    );
+    problem(
+        b.patch_json(
+            &format!("/v1/conversations/{conv}/messages/{id}"),
+            &json!({ "body": "x" }),
+        )
+        .await,
+        403,
+        "message.not_sender",
+    )
+    .await;
+    let history: Value = a
+        .get(&format!("/v1/conversations/{conv}/messages/{id}/history"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(history["items"][0]["body"], "RDV 9 h");
-    assert_eq!(b.post_json(&format!("/v1/conversations/{conv}/read"), &json!({ "up_to": id })).await.status(), 200);
+    assert_eq!(
+        b.post_json(
+            &format!("/v1/conversations/{conv}/read"),
+            &json!({ "up_to": id })
+        )
+        .await
+        .status(),
+        200
+    );
     let mut a_socket = connect(&app, &a.bearer().await, Some(0)).await;
     let (a_backlog, _) = backlog(&mut a_socket).await;
-    assert!(a_backlog.iter().any(|f| f["type"] == "receipt" && f["data"]["account_id"] == b.id.as_str()));
-    assert_eq!(a.delete(&format!("/v1/conversations/{conv}/messages/{id}")).await.status(), 200);
+    assert!(
+        a_backlog
+            .iter()
+            .any(|f| f["type"] == "receipt" && f["data"]["account_id"] == b.id.as_str())
+    );
+    assert_eq!(
+        a.delete(&format!("/v1/conversations/{conv}/messages/{id}"))
+            .await
+            .status(),
+        200
+    );
     // b also receives its own receipt (cursor order), then the deletion.
     let mut saw_delete = false;
     for _ in 0..2 {
@@ -257,7 +455,12 @@ async fn edits_deletes_and_receipts_reach_the_stream() {
         }
     }
     assert!(saw_delete);
-    let conv_view: Value = b.get(&format!("/v1/conversations/{conv}")).await.json().await.unwrap();
+    let conv_view: Value = b
+        .get(&format!("/v1/conversations/{conv}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(conv_view["unread"], 0);
     app.stop().await;
 }

@@ -15,7 +15,12 @@
 //! # idle connections and memory:
 //! cargo run --release -p cordee-gateway --example load -- --idle --clients 5000 --accounts 50 --gateway-pid $(pgrep -f 'cordee serve')
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,16 +97,32 @@ struct Account {
 /// Logs in through the sandbox like a browser, then trades the session for a bearer token.
 async fn login(base: &str, hint: &str) -> Account {
     let jar = Arc::new(Jar::default());
-    let client = reqwest::Client::builder().cookie_provider(Arc::clone(&jar)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_provider(Arc::clone(&jar))
+        .build()
+        .unwrap();
     let r = client
-        .get(format!("{base}/v1/auth/login?provider=psc-sandbox&login_hint={hint}"))
+        .get(format!(
+            "{base}/v1/auth/login?provider=psc-sandbox&login_hint={hint}"
+        ))
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success() || r.status().is_redirection(), "login {hint}: {}", r.status());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "login {hint}: {}",
+        r.status()
+    );
     let url: reqwest::Url = base.parse().unwrap();
-    let cookies = jar.cookies(&url).map(|c| c.to_str().unwrap().to_string()).unwrap_or_default();
-    let csrf = cookies.split("; ").find_map(|c| c.strip_prefix("cordee_csrf=")).expect("no csrf cookie: is the gateway in demo mode?").to_string();
+    let cookies = jar
+        .cookies(&url)
+        .map(|c| c.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let csrf = cookies
+        .split("; ")
+        .find_map(|c| c.strip_prefix("cordee_csrf="))
+        .expect("no csrf cookie: is the gateway in demo mode?")
+        .to_string();
     let token: Value = client
         .post(format!("{base}/v1/auth/tokens"))
         .header("x-csrf-token", csrf)
@@ -113,17 +134,37 @@ async fn login(base: &str, hint: &str) -> Account {
         .await
         .unwrap();
     let token = token["token"].as_str().expect("no token").to_string();
-    let me: Value = reqwest::Client::new().get(format!("{base}/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    Account { id: me["id"].as_str().unwrap().to_string(), token }
+    let me: Value = reqwest::Client::new()
+        .get(format!("{base}/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Account {
+        id: me["id"].as_str().unwrap().to_string(),
+        token,
+    }
 }
 
 fn now_micros() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -137,7 +178,10 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let a = args();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
     eprintln!("logging in {} accounts…", a.accounts);
     let mut accounts = Vec::new();
     for n in 1..=a.accounts {
@@ -153,9 +197,16 @@ async fn main() {
     let mut sockets = Vec::new();
     for c in 0..a.clients {
         let account = &accounts[c % accounts.len()];
-        let mut request = format!("{ws_base}/v1/stream").into_client_request().unwrap();
-        request.headers_mut().insert("authorization", format!("Bearer {}", account.token).parse().unwrap());
-        let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap_or_else(|e| panic!("client {c}: {e}"));
+        let mut request = format!("{ws_base}/v1/stream")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", account.token).parse().unwrap(),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .unwrap_or_else(|e| panic!("client {c}: {e}"));
         sockets.push(socket);
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -173,7 +224,11 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(a.seconds)).await;
         if let (Some(pid), Some(before)) = (a.gateway_pid, baseline) {
             let after = rss_kib(pid).unwrap_or(before);
-            println!("after {} s idle: {:.1} KiB per connection", a.seconds, (after.saturating_sub(before)) as f64 / a.clients as f64);
+            println!(
+                "after {} s idle: {:.1} KiB per connection",
+                a.seconds,
+                (after.saturating_sub(before)) as f64 / a.clients as f64
+            );
         }
         return;
     }
@@ -189,7 +244,10 @@ async fn main() {
                         Err(_) => continue,
                     };
                     if v["type"] == "message.created"
-                        && let Some(sent) = v["data"]["body"].as_str().and_then(|b| b.split(' ').next()).and_then(|t| t.parse::<u64>().ok())
+                        && let Some(sent) = v["data"]["body"]
+                            .as_str()
+                            .and_then(|b| b.split(' ').next())
+                            .and_then(|t| t.parse::<u64>().ok())
                     {
                         deliveries.fetch_add(1, Ordering::Relaxed);
                         local.push(now_micros().saturating_sub(sent));
@@ -206,11 +264,16 @@ async fn main() {
         });
     }
 
-    eprintln!("creating {} conversations of {} members…", a.conversations, a.members);
+    eprintln!(
+        "creating {} conversations of {} members…",
+        a.conversations, a.members
+    );
     let mut conversations = Vec::new();
     for c in 0..a.conversations {
         let owner = &accounts[c % accounts.len()];
-        let members: Vec<&str> = (1..a.members).map(|k| accounts[(c + k) % accounts.len()].id.as_str()).collect();
+        let members: Vec<&str> = (1..a.members)
+            .map(|k| accounts[(c + k) % accounts.len()].id.as_str())
+            .collect();
         let r: Value = http
             .post(format!("{}/v1/conversations", a.url))
             .bearer_auth(&owner.token)
@@ -221,20 +284,40 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        conversations.push((c % accounts.len(), r["id"].as_str().expect("conversation not created").to_string()));
+        conversations.push((
+            c % accounts.len(),
+            r["id"]
+                .as_str()
+                .expect("conversation not created")
+                .to_string(),
+        ));
     }
     let conversations = Arc::new(conversations);
 
     let acked = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(a.seconds);
-    let per_sender_interval = if a.rate > 0.0 { Some(Duration::from_secs_f64(a.senders as f64 / a.rate)) } else { None };
+    let per_sender_interval = if a.rate > 0.0 {
+        Some(Duration::from_secs_f64(a.senders as f64 / a.rate))
+    } else {
+        None
+    };
     let started = Instant::now();
     let mut tasks = Vec::new();
     for s in 0..a.senders {
-        for slot in 0..(if per_sender_interval.is_some() { 1 } else { a.inflight }) {
-            let (http, accounts, conversations, acked, errors, url) =
-                (http.clone(), Arc::clone(&accounts), Arc::clone(&conversations), Arc::clone(&acked), Arc::clone(&errors), a.url.clone());
+        for slot in 0..(if per_sender_interval.is_some() {
+            1
+        } else {
+            a.inflight
+        }) {
+            let (http, accounts, conversations, acked, errors, url) = (
+                http.clone(),
+                Arc::clone(&accounts),
+                Arc::clone(&conversations),
+                Arc::clone(&acked),
+                Arc::clone(&errors),
+                a.url.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let mut n = 0u64;
                 let mut tick = per_sender_interval.map(tokio::time::interval);

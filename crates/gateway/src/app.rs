@@ -35,6 +35,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
     ),
     tags(
         (name = "operations", description = "Health, readiness, metrics"),
+        (name = "auth", description = "Login with Pro Santé Connect or the CPTS staff provider, sessions, bearer tokens, the current user"),
+        (name = "sandbox", description = "The PSC sandbox: a demo OpenID provider, served in demo mode only"),
         (name = "patients", description = "Patients and their INS identity"),
         (name = "care team", description = "The équipe de soins of a patient"),
         (name = "coordination file", description = "Entries visible by profession and category"),
@@ -47,10 +49,14 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 )]
 struct ApiDoc;
 
-/// All routes with their OpenAPI description.
-fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// All routes with their OpenAPI description. The sandbox's routes exist (and are
+/// documented) only in demo mode.
+fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
+    let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::health::router())
+        .merge(http::home::router())
+        .merge(http::auth::router())
+        .merge(http::me::router())
         .merge(http::patients::router())
         .merge(http::care_team::router())
         .merge(http::entries::router())
@@ -59,19 +65,24 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(http::admin::router())
         .merge(http::notifications::router())
         .merge(http::messages::router())
-        .merge(crate::stream::router())
+        .merge(crate::stream::router());
+    if demo {
+        routes.merge(crate::sandbox::router())
+    } else {
+        routes
+    }
 }
 
-/// The OpenAPI document of every route, as served on `/v1/openapi.json`.
+/// The OpenAPI document of every route, as served on `/v1/openapi.json` outside demo mode.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = api_routes().split_for_parts();
+    let (_, api) = api_routes(false).split_for_parts();
     api
 }
 
 pub fn router(state: AppState) -> Router {
     // Install the recorder before the first request is counted.
     let _ = crate::metrics::handle();
-    let (routes, api) = api_routes().split_for_parts();
+    let (routes, api) = api_routes(state.sandbox.is_some()).split_for_parts();
     let api_json = Arc::new(api.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let body_limit = state.settings.body_limit;
     // Browsers ignore HSTS over plain HTTP, and a loopback demo must stay reachable.

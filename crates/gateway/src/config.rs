@@ -136,34 +136,66 @@ pub enum ProviderKind {
     Oidc,
 }
 
+/// One `[[providers]]` entry of the TOML file: an OpenID provider users log in with.
+/// The redirect URI to register with it is `{CORDEE_PUBLIC_URL}/v1/auth/callback`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
+    /// Used in `/v1/auth/login?provider=ID`: letters, digits, `-`, `_`.
     pub id: String,
+    /// Shown to users on the login page.
     pub name: String,
+    /// `psc` (health professionals, claims from `SubjectRefPro`) or `oidc` (staff).
     pub kind: ProviderKind,
+    /// The issuer, exactly as the provider writes it in its ID tokens.
     pub issuer: String,
+    /// Where the discovery document is, when not at `{issuer}/.well-known/openid-configuration`.
+    /// PSC serves it at `{issuer}/.well-known/wallet-openid-configuration`, which is the
+    /// default for kind `psc`.
     #[serde(default)]
     pub discovery_url: Option<String>,
     pub client_id: String,
+    /// The client secret; prefer `client_secret_file` so that the TOML file holds none.
     #[serde(default)]
     pub client_secret: Option<SecretString>,
+    /// A file holding the client secret (surrounding whitespace ignored), read at start.
     #[serde(default)]
     pub client_secret_file: Option<PathBuf>,
     /// `client_secret_basic` (default) or `client_secret_post`.
     #[serde(default)]
     pub token_auth: Option<String>,
+    /// Scopes requested; default `["openid", "scope_all"]` for `psc`, `["openid",
+    /// "profile", "email"]` for `oidc`.
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// Sent as `acr_values`; when set, the ID token's `acr` must be one of these
+    /// (space-separated) values. PSC: `eidas1`.
     #[serde(default)]
     pub acr_values: Option<String>,
-    /// ID token algorithms accepted (default RS256 and ES256).
+    /// ID token signature algorithms accepted (default RS256 and ES256). `none` and
+    /// the shared-secret HS* algorithms are refused.
     #[serde(default)]
     pub id_token_algs: Option<Vec<String>>,
+    /// Kind `oidc` only: the claim holding the CPTS role (`member`, `coordinator`,
+    /// `admin`), a string or a list; a dotted path reaches nested claims
+    /// (`realm_access.roles`). Values may carry a prefix (`/cpts/admin`, `cpts:admin`).
     #[serde(default)]
     pub role_claim: Option<String>,
+    /// The redirect URI registered with the provider. Default `{public_url}/v1/auth/callback`.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    /// Where the provider sends the browser after RP-initiated logout (must be
+    /// registered with it). Default: the gateway's home page `{public_url}/`.
     #[serde(default)]
     pub post_logout_redirect_uri: Option<String>,
+    /// Mutual TLS towards the provider (PSC's "espace de confiance" requires it for the
+    /// token and userinfo endpoints): PEM certificate chain presented as client
+    /// certificate. Give it together with `client_key_file`.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    /// PEM private key of `client_cert_file`.
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
 }
 
 /// Validated settings, ready to use.
@@ -351,11 +383,16 @@ impl Settings {
             session_lifetime_secs: layer.session_lifetime.unwrap_or(12 * 3600),
             login_rate_limit: layer.login_rate_limit.unwrap_or(30),
             break_glass_duration_secs: layer.break_glass_duration.unwrap_or(4 * 3600),
-            message_limit: to_usize(layer.message_limit.unwrap_or(16 * 1024), "CORDEE_MESSAGE_LIMIT")?,
+            message_limit: to_usize(
+                layer.message_limit.unwrap_or(16 * 1024),
+                "CORDEE_MESSAGE_LIMIT",
+            )?,
             send_rate_limit: layer.send_rate_limit.unwrap_or(120),
             providers: layer.providers,
         };
+        let mut settings = settings;
         settings.validate(layer.demo_allow_public.unwrap_or(false))?;
+        settings.load_provider_secrets()?;
         Ok(settings)
     }
 
@@ -415,7 +452,9 @@ impl Settings {
             ));
         }
         if self.message_limit == 0 || self.message_limit > self.body_limit {
-            return Err(err("CORDEE_MESSAGE_LIMIT must be between 1 byte and CORDEE_BODY_LIMIT."));
+            return Err(err(
+                "CORDEE_MESSAGE_LIMIT must be between 1 byte and CORDEE_BODY_LIMIT.",
+            ));
         }
         if self.send_rate_limit == 0 {
             return Err(err("CORDEE_SEND_RATE_LIMIT must be at least 1."));
@@ -464,6 +503,35 @@ impl Settings {
                     "The {which} has token_auth \"{auth}\"; use client_secret_basic or client_secret_post."
                 )));
             }
+            if let Some(algs) = &p.id_token_algs {
+                if algs.is_empty() {
+                    return Err(err(format!("The {which} has an empty id_token_algs list.")));
+                }
+                for alg in algs {
+                    if !ACCEPTED_ID_TOKEN_ALGS.contains(&alg.as_str()) {
+                        return Err(err(format!(
+                            "The {which} lists id_token_algs \"{alg}\"; accepted: {}.",
+                            ACCEPTED_ID_TOKEN_ALGS.join(", ")
+                        )));
+                    }
+                }
+            }
+            if p.client_cert_file.is_some() != p.client_key_file.is_some() {
+                return Err(err(format!(
+                    "The {which} needs both client_cert_file and client_key_file for mutual TLS, or neither."
+                )));
+            }
+            for (key, uri) in [
+                ("redirect_uri", &p.redirect_uri),
+                ("post_logout_redirect_uri", &p.post_logout_redirect_uri),
+                ("discovery_url", &p.discovery_url),
+            ] {
+                if let Some(uri) = uri
+                    && !(uri.starts_with("https://") || uri.starts_with("http://"))
+                {
+                    return Err(err(format!("The {which} has a {key} that is not a URL.")));
+                }
+            }
             if p.kind == ProviderKind::Oidc && p.role_claim.is_none() {
                 return Err(err(format!(
                     "The {which} is of kind \"oidc\" and needs role_claim (for example \"groups\")."
@@ -471,6 +539,47 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+/// Asymmetric signatures only: `none` is never a signature, and HS* would make the
+/// client secret (known to the gateway, and to anyone who reads its config) a key
+/// that can forge ID tokens.
+pub const ACCEPTED_ID_TOKEN_ALGS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+impl Settings {
+    /// Reads each provider's `client_secret_file` into its `client_secret`, so that a
+    /// missing or empty file stops the start with a sentence, not the first login.
+    fn load_provider_secrets(&mut self) -> Result<(), ConfigError> {
+        for p in &mut self.providers {
+            if let Some(path) = &p.client_secret_file {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    err(format!(
+                        "The client_secret_file {} of providers entry \"{}\" cannot be read: {e}.",
+                        path.display(),
+                        p.id
+                    ))
+                })?;
+                let secret = text.trim();
+                if secret.is_empty() {
+                    return Err(err(format!(
+                        "The client_secret_file {} of providers entry \"{}\" is empty.",
+                        path.display(),
+                        p.id
+                    )));
+                }
+                p.client_secret = Some(SecretString::new(secret));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether cookies must carry `Secure`: the browser reaches us over HTTPS, either
+    /// directly or through the TLS-terminating proxy.
+    pub fn cookies_secure(&self) -> bool {
+        self.tls.is_some() || self.behind_proxy || self.public_url.starts_with("https://")
     }
 }
 
@@ -555,6 +664,57 @@ mod tests {
     #[test]
     fn unknown_file_keys_are_refused() {
         assert!(toml::from_str::<Layer>("lisen = \"127.0.0.1:9000\"").is_err());
+    }
+
+    fn provider(extra: &str) -> ProviderConfig {
+        toml::from_str(&format!(
+            "id='psc'\nname='PSC'\nkind='psc'\nissuer='https://x'\nclient_id='c'\nclient_secret='s'\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn provider_settings_are_checked() {
+        let cases = [
+            ("id_token_algs = ['none']", "id_token_algs"),
+            ("id_token_algs = ['HS256']", "id_token_algs"),
+            ("id_token_algs = []", "id_token_algs"),
+            ("client_cert_file = 'c.pem'", "client_key_file"),
+            ("redirect_uri = 'javascript:x'", "redirect_uri"),
+        ];
+        for (extra, needle) in cases {
+            let mut l = layer();
+            l.providers = vec![provider(extra)];
+            let e = Settings::resolve(l, true).unwrap_err();
+            assert!(e.0.contains(needle), "{extra}: {e}");
+        }
+        let mut l = layer();
+        l.providers = vec![provider("id_token_algs = ['RS256', 'PS256']")];
+        assert!(Settings::resolve(l, true).is_ok());
+    }
+
+    #[test]
+    fn client_secret_file_is_read_at_start() {
+        let dir = std::env::temp_dir().join(format!("cordee-secret-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secret");
+        std::fs::write(&file, "  s3cr3t\n").unwrap();
+        let mut p = provider("");
+        p.client_secret = None;
+        p.client_secret_file = Some(file.clone());
+        let mut l = layer();
+        l.providers = vec![p.clone()];
+        let s = Settings::resolve(l, true).unwrap();
+        assert_eq!(
+            s.providers[0].client_secret.as_ref().unwrap().expose(),
+            "s3cr3t"
+        );
+        p.client_secret_file = Some(dir.join("missing"));
+        let mut l = layer();
+        l.providers = vec![p];
+        let e = Settings::resolve(l, true).unwrap_err();
+        assert!(e.0.contains("client_secret_file"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

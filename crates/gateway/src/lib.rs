@@ -20,6 +20,7 @@ pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod sandbox;
 pub mod secret;
 pub mod server;
 pub mod state;
@@ -57,10 +58,10 @@ impl Gateway {
             .await
             .context("Failed to apply database migrations")?;
         let store = Store::open(db.clone(), keys);
-        Ok(Gateway {
-            state: AppState::new(settings, db, store),
-            tls,
-        })
+        let state = AppState::new(settings, db, store)
+            .await
+            .context("Failed to set up logins")?;
+        Ok(Gateway { state, tls })
     }
 
     pub fn state(&self) -> &AppState {

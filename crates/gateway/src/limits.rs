@@ -19,14 +19,21 @@ pub struct RateLimit<K> {
 
 impl<K: Eq + Hash + Clone> RateLimit<K> {
     pub fn per_minute(per_window: u32, code: &'static str) -> RateLimit<K> {
-        RateLimit { per_window, window: Duration::from_secs(60), counts: Mutex::new(HashMap::new()), code }
+        RateLimit {
+            per_window,
+            window: Duration::from_secs(60),
+            counts: Mutex::new(HashMap::new()),
+            code,
+        }
     }
 
     /// Counts one event for `key`; 429 with `Retry-After` semantics in the detail
     /// when over the limit.
     pub fn check(&self, key: K) -> Result<(), ApiError> {
         let now = Instant::now();
-        let Ok(mut counts) = self.counts.lock() else { return Ok(()) };
+        let Ok(mut counts) = self.counts.lock() else {
+            return Ok(());
+        };
         if counts.len() > 100_000 {
             counts.retain(|_, (start, _)| now.duration_since(*start) < self.window);
         }
@@ -35,11 +42,18 @@ impl<K: Eq + Hash + Clone> RateLimit<K> {
             *slot = (now, 0);
         }
         if slot.1 >= self.per_window {
-            let wait = self.window.saturating_sub(now.duration_since(slot.0)).as_secs().max(1);
+            let wait = self
+                .window
+                .saturating_sub(now.duration_since(slot.0))
+                .as_secs()
+                .max(1);
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 self.code,
-                format!("Too many requests: at most {} per minute; retry in {wait} s.", self.per_window),
+                format!(
+                    "Too many requests: at most {} per minute; retry in {wait} s.",
+                    self.per_window
+                ),
             )
             .with_extra(serde_json::json!({ "retry_after": wait })));
         }

@@ -88,6 +88,20 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         println!(
             "Demo mode: data under ./data, PSC sandbox enabled. Do not put real patients here."
         );
+        println!("Open {public_url}/ and log in as one of these personas:");
+        for p in cordee_gateway::sandbox::personas::PERSONAS {
+            println!(
+                "  {:<14} {:<14} {} {}, {}",
+                p.hint,
+                p.idp.provider_id(),
+                p.given_name,
+                p.family_name,
+                p.who
+            );
+        }
+        println!(
+            "Scripts: {public_url}/v1/auth/login?provider=psc-sandbox&login_hint=nurse-bernard&redirect_to=/v1/me"
+        );
     }
     gateway.run(listener, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)

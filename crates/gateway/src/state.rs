@@ -6,8 +6,10 @@ use cordee_pathway::ids::AccountId;
 use cordee_pathway::store::{Db, Store};
 use tokio::sync::watch;
 
+use crate::auth::Auth;
 use crate::config::Settings;
 use crate::limits::RateLimit;
+use crate::sandbox::Sandbox;
 use crate::stream::hub::Hub;
 use crate::stream::push::LogOnly;
 
@@ -18,6 +20,10 @@ pub struct Inner {
     pub settings: Settings,
     pub db: Db,
     pub store: Store,
+    /// Identity providers, login rate limit.
+    pub auth: Auth,
+    /// The PSC sandbox; `Some` only in demo mode.
+    pub sandbox: Option<Arc<Sandbox>>,
     pub hub: Hub,
     pub send_limiter: RateLimit<AccountId>,
     /// Turns true when the gateway starts shutting down (WebSockets close on it).
@@ -26,12 +32,34 @@ pub struct Inner {
 }
 
 impl AppState {
-    /// Needs a Tokio runtime (it starts the stream's fan-out task).
-    pub fn new(settings: Settings, db: Db, store: Store) -> AppState {
+    /// Builds the state; in demo mode this loads (or makes) the sandbox signing key
+    /// and adds the sandbox's two providers. Nothing here contacts a provider. Starts
+    /// the stream's fan-out task (needs a Tokio runtime).
+    pub async fn new(settings: Settings, db: Db, store: Store) -> anyhow::Result<AppState> {
+        let sandbox = if settings.demo {
+            Some(Arc::new(Sandbox::start(&settings).await?))
+        } else {
+            None
+        };
+        let extra = sandbox
+            .as_ref()
+            .map(|s| s.provider_configs())
+            .unwrap_or_default();
+        let auth = Auth::new(&settings, &extra)?;
         let hub = Hub::start(store.clone(), Arc::new(LogOnly));
         let (closing_tx, closing) = watch::channel(false);
         let send_limiter = RateLimit::per_minute(settings.send_rate_limit, "message.rate_limited");
-        AppState(Arc::new(Inner { settings, db, store, hub, send_limiter, closing, closing_tx }))
+        Ok(AppState(Arc::new(Inner {
+            settings,
+            db,
+            store,
+            auth,
+            sandbox,
+            hub,
+            send_limiter,
+            closing,
+            closing_tx,
+        })))
     }
 
     /// Tells long-lived connections to finish.

@@ -23,6 +23,8 @@ pub mod file;
 pub mod ids;
 pub mod patient;
 pub mod policy;
+pub mod profile;
+pub mod session;
 pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testing;

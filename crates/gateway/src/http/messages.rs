@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use cordee_pathway::Millis;
-use cordee_pathway::conversation::{Conversation, ConversationKind, Message, MessageInput, MessageLimits, Sent};
+use cordee_pathway::conversation::{
+    Conversation, ConversationKind, Message, MessageInput, MessageLimits, Sent,
+};
 use cordee_pathway::ids::{AccountId, AttachmentId, ConversationId, MessageId, PatientId};
 use cordee_pathway::policy::Category;
 use cordee_pathway::store::NewConversation;
@@ -212,8 +214,11 @@ fn account_ids(field: &'static str, ids: &[String]) -> Result<Vec<AccountId>, Ap
     ids.iter()
         .map(|i| {
             AccountId::parse(i).ok_or_else(|| {
-                ApiError::unprocessable("request.invalid_field", format!("{field} holds an id that is not an account id"))
-                    .with_extra(serde_json::json!({ "field": field }))
+                ApiError::unprocessable(
+                    "request.invalid_field",
+                    format!("{field} holds an id that is not an account id"),
+                )
+                .with_extra(serde_json::json!({ "field": field }))
             })
         })
         .collect()
@@ -221,19 +226,39 @@ fn account_ids(field: &'static str, ids: &[String]) -> Result<Vec<AccountId>, Ap
 
 fn message_id(field: &'static str, text: &str) -> Result<MessageId, ApiError> {
     MessageId::parse(text).ok_or_else(|| {
-        ApiError::unprocessable("message.unknown_cursor", format!("{field} is not a message id")).with_extra(serde_json::json!({ "field": field }))
+        ApiError::unprocessable(
+            "message.unknown_cursor",
+            format!("{field} is not a message id"),
+        )
+        .with_extra(serde_json::json!({ "field": field }))
     })
 }
 
-async fn conversation(state: &AppState, actor: &cordee_pathway::account::Actor, id: ConversationId) -> Result<Conversation, ApiError> {
-    Ok(state.store.conversation_for(actor, id, Millis::now()).await?)
+async fn conversation(
+    state: &AppState,
+    actor: &cordee_pathway::account::Actor,
+    id: ConversationId,
+) -> Result<Conversation, ApiError> {
+    Ok(state
+        .store
+        .conversation_for(actor, id, Millis::now())
+        .await?)
 }
 
 /// Conversations you may read, most recently active first, with unread counts.
 #[utoipa::path(get, path = "/v1/conversations", tag = "messaging", responses((status = 200, body = ConversationList)))]
-async fn list(State(state): State<AppState>, Authenticated(actor): Authenticated) -> Result<Json<ConversationList>, ApiError> {
-    let items = state.store.list_conversations(&actor, Millis::now()).await?;
-    Ok(Json(ConversationList { items: items.into_iter().map(Into::into).collect(), next_cursor: None }))
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+) -> Result<Json<ConversationList>, ApiError> {
+    let items = state
+        .store
+        .list_conversations(&actor, Millis::now())
+        .await?;
+    Ok(Json(ConversationList {
+        items: items.into_iter().map(Into::into).collect(),
+        next_cursor: None,
+    }))
 }
 
 /// Start a conversation: a patient thread (the care team, filtered by the matrix),
@@ -245,22 +270,44 @@ async fn create(
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<NewConversationIn>,
 ) -> Result<(StatusCode, Json<ConversationOut>), ApiError> {
-    let kind = parse_enum("kind", &body.kind, ConversationKind::parse, &["patient", "direct", "group"])?;
+    let kind = parse_enum(
+        "kind",
+        &body.kind,
+        ConversationKind::parse,
+        &["patient", "direct", "group"],
+    )?;
     let patient_id = body
         .patient_id
         .as_deref()
         .map(|p| PatientId::parse(p).ok_or_else(|| ApiError::not_found("patient.not_found")))
         .transpose()?;
-    let category = body.category.as_deref().map(|c| parse_enum("category", c, Category::parse, &CATEGORIES)).transpose()?;
-    let new = NewConversation { kind, patient_id, category, title: body.title, member_ids: account_ids("member_ids", &body.member_ids)? };
-    let created = state.store.create_conversation(&actor, new, Millis::now()).await?;
+    let category = body
+        .category
+        .as_deref()
+        .map(|c| parse_enum("category", c, Category::parse, &CATEGORIES))
+        .transpose()?;
+    let new = NewConversation {
+        kind,
+        patient_id,
+        category,
+        title: body.title,
+        member_ids: account_ids("member_ids", &body.member_ids)?,
+    };
+    let created = state
+        .store
+        .create_conversation(&actor, new, Millis::now())
+        .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// One conversation.
 #[utoipa::path(get, path = "/v1/conversations/{id}", tag = "messaging", params(("id" = String, Path)),
     responses((status = 200, body = ConversationOut), (status = 404, body = Problem)))]
-async fn get_one(State(state): State<AppState>, Authenticated(actor): Authenticated, ApiPath(id): ApiPath<ConversationId>) -> Result<Json<ConversationOut>, ApiError> {
+async fn get_one(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<ConversationId>,
+) -> Result<Json<ConversationOut>, ApiError> {
     Ok(Json(conversation(&state, &actor, id).await?.into()))
 }
 
@@ -274,17 +321,36 @@ async fn list_messages(
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
     let conv = conversation(&state, &actor, id).await?;
-    let after = q.after.as_deref().map(|a| message_id("after", a)).transpose()?;
-    let before = q.before.as_deref().map(|b| message_id("before", b)).transpose()?;
+    let after = q
+        .after
+        .as_deref()
+        .map(|a| message_id("after", a))
+        .transpose()?;
+    let before = q
+        .before
+        .as_deref()
+        .map(|b| message_id("before", b))
+        .transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let items = state.store.list_messages(&actor, &conv, after, before, limit, Millis::now()).await?;
+    let items = state
+        .store
+        .list_messages(&actor, &conv, after, before, limit, Millis::now())
+        .await?;
     let next_cursor = if items.len() as i64 == limit {
         // Paging forward with `after`, backward otherwise.
-        if after.is_some() { items.last() } else { items.first() }.map(|m| m.id.to_string())
+        if after.is_some() {
+            items.last()
+        } else {
+            items.first()
+        }
+        .map(|m| m.id.to_string())
     } else {
         None
     };
-    Ok(Json(MessageList { items: items.iter().map(MessageOut::from).collect(), next_cursor }))
+    Ok(Json(MessageList {
+        items: items.iter().map(MessageOut::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// Send a message. Answered only once it is stored; 201 when created, 200 when
@@ -298,22 +364,39 @@ async fn send(
     ApiJson(body): ApiJson<SendIn>,
 ) -> Result<Response, ApiError> {
     let conv = conversation(&state, &actor, id).await?;
-    let limits = MessageLimits { max_body_bytes: state.settings.message_limit, ..MessageLimits::default() };
+    let limits = MessageLimits {
+        max_body_bytes: state.settings.message_limit,
+        ..MessageLimits::default()
+    };
     let input = MessageInput {
         client_id: body.client_id,
         body: body.body,
         attachments: body
             .attachments
             .iter()
-            .map(|a| AttachmentId::parse(a).ok_or_else(|| ApiError::unprocessable("message.unknown_attachment", "an attachment id is not valid")))
+            .map(|a| {
+                AttachmentId::parse(a).ok_or_else(|| {
+                    ApiError::unprocessable(
+                        "message.unknown_attachment",
+                        "an attachment id is not valid",
+                    )
+                })
+            })
             .collect::<Result<_, _>>()?,
-        reply_to: body.reply_to.as_deref().map(|r| message_id("reply_to", r)).transpose()?,
+        reply_to: body
+            .reply_to
+            .as_deref()
+            .map(|r| message_id("reply_to", r))
+            .transpose()?,
         mentions: account_ids("mentions", &body.mentions)?,
         urgent: body.urgent,
     }
     .validate(&limits)?;
     state.send_limiter.check(actor.account_id)?;
-    let sent = state.store.send_message(&actor, &conv, input, Millis::now()).await?;
+    let sent = state
+        .store
+        .send_message(&actor, &conv, input, Millis::now())
+        .await?;
     let status = match sent {
         Sent::Created(_) => StatusCode::CREATED,
         Sent::Existing(_) => StatusCode::OK,
@@ -332,7 +415,17 @@ async fn edit(
     ApiJson(body): ApiJson<EditIn>,
 ) -> Result<Json<MessageOut>, ApiError> {
     let conv = conversation(&state, &actor, id).await?;
-    let edited = state.store.edit_message(&actor, &conv, message, &body.body, state.settings.message_limit, Millis::now()).await?;
+    let edited = state
+        .store
+        .edit_message(
+            &actor,
+            &conv,
+            message,
+            &body.body,
+            state.settings.message_limit,
+            Millis::now(),
+        )
+        .await?;
     Ok(Json(MessageOut::from(&edited)))
 }
 
@@ -346,7 +439,12 @@ async fn delete(
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
 ) -> Result<Json<MessageOut>, ApiError> {
     let conv = conversation(&state, &actor, id).await?;
-    Ok(Json(MessageOut::from(&state.store.delete_message(&actor, &conv, message, Millis::now()).await?)))
+    Ok(Json(MessageOut::from(
+        &state
+            .store
+            .delete_message(&actor, &conv, message, Millis::now())
+            .await?,
+    )))
 }
 
 /// Earlier versions of an edited message.
@@ -361,7 +459,14 @@ async fn history(
     let conv = conversation(&state, &actor, id).await?;
     let items = state.store.message_history(&conv, message).await?;
     Ok(Json(HistoryOut {
-        items: items.into_iter().map(|(version, body, at)| EditOut { version, body, edited_at: ts(at) }).collect(),
+        items: items
+            .into_iter()
+            .map(|(version, body, at)| EditOut {
+                version,
+                body,
+                edited_at: ts(at),
+            })
+            .collect(),
         next_cursor: None,
     }))
 }
@@ -377,7 +482,12 @@ async fn mark_read(
 ) -> Result<Json<ReadOut>, ApiError> {
     let conv = conversation(&state, &actor, id).await?;
     let up_to = message_id("up_to", &body.up_to)?;
-    Ok(Json(ReadOut { last_read_seq: state.store.mark_read(&actor, &conv, up_to, Millis::now()).await? }))
+    Ok(Json(ReadOut {
+        last_read_seq: state
+            .store
+            .mark_read(&actor, &conv, up_to, Millis::now())
+            .await?,
+    }))
 }
 
 /// Mute or unmute a conversation for yourself (no push notifications while muted).
@@ -389,7 +499,10 @@ async fn mute(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<MuteIn>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.set_muted(&actor, id, body.muted, Millis::now()).await?;
+    state
+        .store
+        .set_muted(&actor, id, body.muted, Millis::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -403,7 +516,10 @@ async fn add_members(
     ApiJson(body): ApiJson<MembersIn>,
 ) -> Result<StatusCode, ApiError> {
     let members = account_ids("member_ids", &body.member_ids)?;
-    state.store.add_group_members(&actor, id, members, Millis::now()).await?;
+    state
+        .store
+        .add_group_members(&actor, id, members, Millis::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -416,6 +532,9 @@ async fn remove_member(
     Authenticated(actor): Authenticated,
     ApiPath((id, account)): ApiPath<(ConversationId, AccountId)>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.remove_group_member(&actor, id, account, Millis::now()).await?;
+    state
+        .store
+        .remove_group_member(&actor, id, account, Millis::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,11 +3,15 @@
 
 pub mod admin;
 pub mod attachments;
+pub mod auth;
 pub mod care_team;
 pub mod entries;
 pub mod health;
+pub mod home;
+pub mod me;
 pub mod messages;
 pub mod notifications;
+pub mod page;
 pub mod patients;
 pub mod rights;
 pub mod wire;

@@ -75,7 +75,9 @@ impl Drop for Registration {
 
 impl Hub {
     pub fn start(store: Store, push: Arc<dyn PushSender>) -> Hub {
-        let hub = Hub { registry: Arc::new(Mutex::new(Registry::default())) };
+        let hub = Hub {
+            registry: Arc::new(Mutex::new(Registry::default())),
+        };
         tokio::spawn(fan_out(hub.clone(), store, push));
         hub
     }
@@ -87,24 +89,41 @@ impl Hub {
             Ok(mut reg) => {
                 reg.next_id += 1;
                 let id = reg.next_id;
-                reg.devices.entry(account).or_default().push(Device { id, tx, cut_off: Arc::clone(&cut_off) });
+                reg.devices.entry(account).or_default().push(Device {
+                    id,
+                    tx,
+                    cut_off: Arc::clone(&cut_off),
+                });
                 id
             }
             Err(_) => 0,
         };
-        Registration { rx, cut_off, id, account, hub: self.clone() }
+        Registration {
+            rx,
+            cut_off,
+            id,
+            account,
+            hub: self.clone(),
+        }
     }
 
     /// Connected devices (for metrics and tests).
     pub fn devices(&self) -> usize {
-        self.registry.lock().map(|r| r.devices.values().map(Vec::len).sum()).unwrap_or(0)
+        self.registry
+            .lock()
+            .map(|r| r.devices.values().map(Vec::len).sum())
+            .unwrap_or(0)
     }
 
     /// Queues a frame for every device of `account`; cuts off devices that are full.
     /// Returns whether the account has a connected device.
     fn deliver(&self, account: AccountId, frame: &Frame) -> bool {
-        let Ok(mut reg) = self.registry.lock() else { return false };
-        let Some(list) = reg.devices.get_mut(&account) else { return false };
+        let Ok(mut reg) = self.registry.lock() else {
+            return false;
+        };
+        let Some(list) = reg.devices.get_mut(&account) else {
+            return false;
+        };
         list.retain(|d| match d.tx.try_send(frame.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -148,7 +167,10 @@ async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
         let event = match event {
             Ok(e) => e,
             Err(RecvError::Lagged(n)) => {
-                tracing::warn!(missed = n, "stream fan-out fell behind; every device resyncs");
+                tracing::warn!(
+                    missed = n,
+                    "stream fan-out fell behind; every device resyncs"
+                );
                 hub.cut_off_all();
                 continue;
             }
@@ -177,7 +199,10 @@ async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
                 }
             },
         };
-        let frame = Frame { cursor: event.cursor, json: Arc::from(render(&event).as_str()) };
+        let frame = Frame {
+            cursor: event.cursor,
+            json: Arc::from(render(&event).as_str()),
+        };
         for member in &audience.members {
             let connected = hub.deliver(*member, &frame);
             if let StreamKind::MessageCreated(m) = &event.kind
@@ -185,7 +210,14 @@ async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
                 && m.sender_id != *member
                 && !audience.muted.contains(member)
             {
-                push.notify(*member, PushNotice { conversation_id: event.conversation_id, count: 1, urgent: m.urgent });
+                push.notify(
+                    *member,
+                    PushNotice {
+                        conversation_id: event.conversation_id,
+                        count: 1,
+                        urgent: m.urgent,
+                    },
+                );
             }
         }
     }
@@ -204,6 +236,10 @@ fn forget(audiences: &mut HashMap<ConversationId, Arc<Audience>>, change: Option
 
 async fn audience(store: &Store, conversation: ConversationId) -> cordee_pathway::Result<Audience> {
     let members = store.recipients(conversation, Millis::now()).await?;
-    let muted = store.muted_members(conversation).await?.into_iter().collect();
+    let muted = store
+        .muted_members(conversation)
+        .await?
+        .into_iter()
+        .collect();
     Ok(Audience { members, muted })
 }

@@ -13,8 +13,8 @@ pub mod push;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use cordee_pathway::Millis;
@@ -65,7 +65,10 @@ async fn stream(
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())
         && !same_origin(origin, &state.settings.public_url)
     {
-        return Err(ApiError::forbidden("stream.foreign_origin", "the stream only accepts connections from Cordée's own pages"));
+        return Err(ApiError::forbidden(
+            "stream.foreign_origin",
+            "the stream only accepts connections from Cordée's own pages",
+        ));
     }
     let since = query.since;
     Ok(ws
@@ -84,21 +87,31 @@ fn same_origin(origin: &str, public_url: &str) -> bool {
 /// One frame, rendered once per event whoever receives it.
 pub fn render(event: &StreamEvent) -> String {
     let data = match &event.kind {
-        StreamKind::MessageCreated(m) | StreamKind::MessageUpdated(m) | StreamKind::MessageDeleted(m) => {
+        StreamKind::MessageCreated(m)
+        | StreamKind::MessageUpdated(m)
+        | StreamKind::MessageDeleted(m) => {
             serde_json::to_value(MessageOut::from(m)).unwrap_or_default()
         }
-        StreamKind::Receipt { account_id, up_to_seq } => serde_json::json!({
+        StreamKind::Receipt {
+            account_id,
+            up_to_seq,
+        } => serde_json::json!({
             "conversation_id": event.conversation_id.to_string(),
             "account_id": account_id.to_string(),
             "up_to_seq": up_to_seq,
         }),
-        StreamKind::ConversationUpdated => serde_json::json!({ "conversation_id": event.conversation_id.to_string() }),
+        StreamKind::ConversationUpdated => {
+            serde_json::json!({ "conversation_id": event.conversation_id.to_string() })
+        }
     };
-    serde_json::json!({ "type": event.kind.name(), "cursor": event.cursor, "data": data }).to_string()
+    serde_json::json!({ "type": event.kind.name(), "cursor": event.cursor, "data": data })
+        .to_string()
 }
 
 fn control(kind: &str, cursor: i64) -> WsMessage {
-    WsMessage::Text(Utf8Bytes::from(serde_json::json!({ "type": kind, "cursor": cursor }).to_string()))
+    WsMessage::Text(Utf8Bytes::from(
+        serde_json::json!({ "type": kind, "cursor": cursor }).to_string(),
+    ))
 }
 
 async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Option<i64>) {
@@ -111,7 +124,11 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
     };
     // Backlog, page by page, in cursor order.
     loop {
-        let page = match state.store.stream_since(&actor, last, BACKLOG_PAGE, Millis::now()).await {
+        let page = match state
+            .store
+            .stream_since(&actor, last, BACKLOG_PAGE, Millis::now())
+            .await
+        {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "stream backlog failed");
@@ -121,7 +138,11 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
         };
         let full = page.len() as i64 == BACKLOG_PAGE;
         for event in &page {
-            if sink.send(WsMessage::Text(Utf8Bytes::from(render(event)))).await.is_err() {
+            if sink
+                .send(WsMessage::Text(Utf8Bytes::from(render(event))))
+                .await
+                .is_err()
+            {
                 return;
             }
             last = event.cursor;

@@ -3,6 +3,7 @@
 //! `impl Store` block.
 
 mod access;
+mod accounts;
 mod attachments;
 mod audit;
 mod care_team;
@@ -17,9 +18,11 @@ mod notifications;
 mod patients;
 mod rights;
 mod sealed;
+mod sessions;
 
 use std::sync::Arc;
 
+pub use accounts::{Account, Identity};
 pub use attachments::{AttachmentMeta, Upload};
 pub use audit::AuditWriter;
 pub use care_team::{Member, NewMember};
@@ -32,6 +35,7 @@ pub use messages::MessageWriter;
 pub use notifications::Notification;
 pub use patients::{NewPatient, PatientView};
 pub use rights::{AccessLogItem, Consent, ConsentUpdate, Export, Grant, Objection};
+pub use sessions::RevokeReason;
 
 /// The store the whole application goes through.
 #[derive(Clone, Debug)]
