@@ -138,7 +138,6 @@ pub struct ChainBreak {
 
 /// Why a record does not fit the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum BreakReason {
     /// The record's sequence number is not the previous one plus one: a record was
     /// deleted or inserted before it, or records were reordered.
@@ -417,6 +416,40 @@ mod tests {
             .verify(&keyring)
         );
         assert!(!cp.verify(&other));
+    }
+
+    proptest::proptest! {
+        /// Any single edit, deletion (other than of the newest records: that is
+        /// truncation, caught by checkpoints) or swap of adjacent records is found.
+        #[test]
+        fn any_tampering_is_detected(
+            n in 2i64..40,
+            op in 0u8..4,
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            bit in 0usize..512,
+        ) {
+            let mut chain = build(n);
+            let len = chain.len();
+            match op {
+                0 => {
+                    let rec = &mut chain[at.index(len)];
+                    let b = bit % (rec.1.len() * 8);
+                    rec.1[b / 8] ^= 1 << (b % 8);
+                }
+                1 => {
+                    let rec = &mut chain[at.index(len)];
+                    rec.2[(bit / 8) % 32] ^= 1 << (bit % 8);
+                }
+                2 => {
+                    chain.remove(at.index(len - 1));
+                }
+                _ => {
+                    let i = at.index(len - 1);
+                    chain.swap(i, i + 1);
+                }
+            }
+            proptest::prop_assert!(verify(&chain).is_err());
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Unambiguous byte encodings shared by the AAD, wrap and checkpoint builders.
+//! Unambiguous byte encodings shared by the AAD and wrap builders.
 //!
 //! Every variable-length component is written as a big-endian `u32` length followed
 //! by the bytes, so two different component lists can never encode to the same
@@ -17,7 +17,7 @@ pub(crate) fn push_lp(buf: &mut Vec<u8>, bytes: &[u8]) -> Result<(), CryptoError
     Ok(())
 }
 
-/// Capacity needed for a list of length-prefixed components.
+/// Encoded size of a list of length-prefixed components.
 pub(crate) fn lp_len(parts: &[&[u8]]) -> usize {
     parts
         .iter()

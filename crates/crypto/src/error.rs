@@ -8,7 +8,6 @@
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum CryptoError {
     /// The input is too short, too long or otherwise not shaped like the format it
     /// claims to be (sealed value, wrapped key, place component too long…).

@@ -74,7 +74,9 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// Derives every key from the master key file.
+    /// Derives every key from the master key file. The file itself is not kept:
+    /// a server can drop its `MasterKeyFile` (zeroizing the raw secrets) once the
+    /// keyring is built; only a rotation tool needs to keep it to edit and save it.
     pub fn new(file: &MasterKeyFile) -> Result<Keyring, CryptoError> {
         let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, HKDF_SALT);
         // HKDF-Expand can only fail for outputs longer than 255 hash blocks.

@@ -123,3 +123,11 @@ pub use chain::{
 pub use error::CryptoError;
 pub use keyfile::MasterKeyFile;
 pub use keyring::{Keyring, WRAPPED_FORMAT_V1, WRAPPED_LEN};
+
+/// A fresh AES-GCM nonce from the crate's configured source. **Not API**: exposed
+/// only so that `benches/` can give bare ring the very same nonce source as the
+/// envelope (a fair baseline). Hidden from the docs; may change at any time.
+#[doc(hidden)]
+pub fn __bench_nonce() -> Result<[u8; 12], CryptoError> {
+    nonce::fresh()
+}

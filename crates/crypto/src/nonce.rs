@@ -15,11 +15,14 @@
 //! # Which generator: the default, a per-thread userspace CSPRNG
 //!
 //! Asking the OS for 12 bytes (`getrandom(2)` via `ring::rand::SystemRandom`) is a
-//! system call per seal; on the benchmark machine it costs more than sealing a 1 KiB
-//! field (see `benches/seal.rs` and the crate README figures), which blew the
-//! "envelope within 10 % of raw ring" budget. So, by default, each thread owns a
-//! ChaCha12 generator (`rand::rngs::StdRng`) **seeded with 32 bytes from the OS**
-//! and **reseeded from the OS every [`RESEED_EVERY`] nonces**. Why this is sound:
+//! system call per seal. On the benchmark machine (2-core AMD EPYC VM, glibc 2.36,
+//! so no vDSO `getrandom`) it costs about 430 ns — more than sealing a whole 1 KiB
+//! field (about 300 ns) — so an OS nonce made `seal` of 1 KiB ~2.5× slower than
+//! ring with a cheap nonce, far outside the "envelope within 10 % of raw ring"
+//! budget (`benches/seal.rs`, `benches/overhead.rs`). So, by default, each thread
+//! owns a ChaCha12 generator (`rand::rngs::StdRng`, ~11 ns per nonce) **seeded with
+//! 32 bytes from the OS** and **reseeded from the OS every [`RESEED_EVERY`]
+//! nonces**. Why this is sound:
 //!
 //! * ChaCha12 is a cryptographically secure stream cipher used as a PRG: its output
 //!   is indistinguishable from random as long as the 256-bit seed is, so collision
@@ -43,7 +46,7 @@ use crate::CryptoError;
 pub(crate) const NONCE_LEN: usize = ring::aead::NONCE_LEN;
 
 /// A thread's userspace generator is reseeded from the OS after this many nonces.
-/// At ~1 µs per `getrandom` call the amortised cost is negligible, and no more than
+/// At ~0.5 µs per `getrandom` call the amortised cost is negligible, and no more than
 /// this many nonces ever depend on one seed.
 pub(crate) const RESEED_EVERY: u32 = 1 << 16;
 
@@ -91,6 +94,9 @@ mod userspace {
         static RNG: RefCell<Option<ThreadRng>> = const { RefCell::new(None) };
     }
 
+    /// Off the hot path: runs once per thread and then every `RESEED_EVERY` nonces.
+    #[cold]
+    #[inline(never)]
     fn seeded() -> Result<ThreadRng, CryptoError> {
         let mut seed = zeroize::Zeroizing::new([0u8; 32]);
         ring::rand::SystemRandom::new()
