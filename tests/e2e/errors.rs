@@ -14,3 +14,50 @@ async fn wrong_method_is_a_problem() {
     problem(r, 405, "route.method_not_allowed").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_413() {
+    let app = crate::support::spawn_app_with(|l| l.body_limit = Some(64 * 1024)).await;
+    let gp = app.login("gp-martin").await;
+    let big = serde_json::json!({ "birth_name": "x".repeat(70 * 1024) });
+    // Declared length over the limit.
+    let r = gp.post_json("/v1/patients", &big).await;
+    problem(r, 413, "request.too_large").await;
+    // Streamed without a length: cut while reading.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..20).map(|_| Ok(vec![b' '; 8 * 1024])).collect();
+    let r = gp
+        .client
+        .post(gp.url("/v1/patients"))
+        .header("x-csrf-token", &gp.csrf)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 413, "request.too_large").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrongly_typed_field_is_named() {
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    let r = gp
+        .post_json("/v1/patients", &serde_json::json!({ "birth_name": 42 }))
+        .await;
+    let body = problem(r, 422, "request.invalid_field").await;
+    assert_eq!(body["field"], "birth_name", "{body}");
+    let r = gp
+        .client
+        .post(gp.url("/v1/patients"))
+        .header("x-csrf-token", &gp.csrf)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    problem(r, 415, "request.unsupported_media_type").await;
+    app.stop().await;
+}

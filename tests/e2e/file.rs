@@ -447,7 +447,7 @@ async fn attachments_are_typed_by_content_limited_and_served_to_readers_only() {
 
     // A 2.5 MiB photo (three chunks), declared wrongly: typed by its magic bytes.
     let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
-    photo.extend((0..(2_500_000u32)).map(|i| (i % 251) as u8));
+    photo.extend((0..2_500_000u32).map(|i| (i % 251) as u8));
     let r = upload(&nurse, photo.clone(), "text/plain").await;
     assert_eq!(r.status(), 201);
     let meta: Value = r.json().await.unwrap();

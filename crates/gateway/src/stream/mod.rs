@@ -20,6 +20,7 @@ use axum::response::Response;
 use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
 use cordee_pathway::conversation::{StreamEvent, StreamKind};
+use cordee_pathway::session::Liveness;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -50,7 +51,8 @@ pub struct StreamQuery {
 /// The real-time stream (WebSocket). Frames are JSON: `{ "type", "cursor", "data" }`
 /// with `type` one of `message.created`, `message.updated`, `message.deleted`,
 /// `receipt`, `conversation.updated`, then `ready` once the backlog is sent, and
-/// `resync` (reconnect with `since` = its cursor) when you fell behind.
+/// `resync` (reconnect with `since` = its cursor) when you fell behind or the gateway
+/// restarts, and `session.ended` when your session was revoked or expired.
 #[utoipa::path(get, path = "/v1/stream", tag = "messaging", params(StreamQuery),
     responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn stream(
@@ -181,6 +183,11 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                 Some(Ok(_)) => {}
             },
             _ = heartbeat.tick() => {
+                if !session_still_open(&state, &actor).await {
+                    let _ = sink.send(control("session.ended", last)).await;
+                    let _ = sink.close().await;
+                    return;
+                }
                 if waiting_for_pong {
                     tracing::debug!(account = %actor.account_id, "stream heartbeat missed; closing");
                     return;
@@ -196,5 +203,26 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                 return;
             }
         }
+    }
+}
+
+/// A revoked, expired or idle session ends its streams too; an open stream counts as
+/// use of the session (it is touched like a request would).
+async fn session_still_open(state: &AppState, actor: &Actor) -> bool {
+    let Some(id) = actor.session_id else {
+        return true;
+    };
+    let now = Millis::now();
+    match state.store.session(id).await {
+        Ok(session) => match session.liveness(crate::auth::session::policy(state), now) {
+            Liveness::Active => {
+                if session.needs_touch(now) {
+                    let _ = state.store.touch_session(id, now).await;
+                }
+                true
+            }
+            _ => false,
+        },
+        Err(_) => false,
     }
 }

@@ -8,5 +8,8 @@
 )]
 
 mod config;
+mod durability;
 mod keys;
+mod logs;
+mod shutdown;
 mod support;

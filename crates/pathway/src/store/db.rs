@@ -288,6 +288,23 @@ mod tests {
     }
 
     #[test]
+    fn both_folders_hold_the_same_numbered_migrations() {
+        let sqlite = Db::migration_names(Backend::Sqlite);
+        let postgres = Db::migration_names(Backend::Postgres);
+        assert!(!sqlite.is_empty());
+        assert_eq!(
+            sqlite, postgres,
+            "migrations/sqlite and migrations/postgres must match"
+        );
+        let versions: Vec<i64> = sqlite.iter().map(|(v, _)| *v).collect();
+        assert_eq!(
+            versions,
+            (1..=versions.len() as i64).collect::<Vec<_>>(),
+            "numbered 0001, 0002, … without gaps"
+        );
+    }
+
+    #[test]
     fn memory_sqlite_is_refused() {
         assert!(sqlite_url_creating_file("sqlite::memory:").is_err());
     }
