@@ -91,7 +91,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         println!("Open {public_url}/ and log in as one of these personas:");
         for p in cordee_gateway::sandbox::personas::PERSONAS {
             println!(
-                "  {:<14} {:<14} {} {}, {}",
+                "  {:<16} {:<14} {} {}, {}",
                 p.hint,
                 p.idp.provider_id(),
                 p.given_name,

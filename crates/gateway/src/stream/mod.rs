@@ -35,6 +35,7 @@ use crate::state::AppState;
 
 const HEARTBEAT: Duration = Duration::from_secs(25);
 const BACKLOG_PAGE: i64 = 500;
+const FLUSH_EVERY: usize = 64;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(stream))
@@ -162,12 +163,26 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
     loop {
         tokio::select! {
             frame = registration.rx.recv() => match frame {
-                Some(frame) if frame.cursor <= last => {}
-                Some(frame) => {
-                    if sink.send(WsMessage::Text(Utf8Bytes::from(frame.json.as_ref()))).await.is_err() {
+                Some(first) => {
+                    // Write whatever is queued, then flush once: one syscall for a
+                    // burst instead of one per message.
+                    let mut next = Some(first);
+                    let mut written = 0;
+                    while let Some(frame) = next.take() {
+                        if frame.cursor > last {
+                            if sink.feed(WsMessage::Text(Utf8Bytes::from(frame.json.as_ref()))).await.is_err() {
+                                return;
+                            }
+                            last = frame.cursor;
+                            written += 1;
+                        }
+                        if written < FLUSH_EVERY {
+                            next = registration.rx.try_recv().ok();
+                        }
+                    }
+                    if sink.flush().await.is_err() {
                         return;
                     }
-                    last = frame.cursor;
                 }
                 None => {
                     if registration.cut_off.load(Ordering::SeqCst) {

@@ -133,6 +133,48 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
+/// The `message.created` events of a group commit, in one statement.
+async fn insert_created_events(
+    tx: &mut Transaction<'static, Any>,
+    events: &[StreamEvent],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    // Placeholders only; every value is bound.
+    let mut sql = String::from(
+        "insert into stream_events (cursor, conversation_id, kind, message_id, actor_id, created_at) values ",
+    );
+    for i in 0..events.len() {
+        let b = i * 5;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, 'message.created', ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+    }
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for e in events {
+        let StreamKind::MessageCreated(m) = &e.kind else {
+            continue;
+        };
+        query = query
+            .bind(e.cursor)
+            .bind(e.conversation_id.as_text())
+            .bind(m.id.as_text())
+            .bind(m.sender_id.as_text())
+            .bind(m.created_at.0);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
 fn join_ids<T: ToString>(ids: &[T]) -> String {
     ids.iter()
         .map(|i| i.to_string())
@@ -150,19 +192,6 @@ impl Store {
         input: MessageInput,
         now: Millis,
     ) -> Result<Sent> {
-        if let Some(existing) = self
-            .message_by_client_id(actor.account_id, &input.client_id)
-            .await?
-        {
-            return if existing.conversation_id == conversation.id {
-                Ok(Sent::Existing(existing))
-            } else {
-                Err(Error::conflict(
-                    "message.client_id_reused",
-                    "this client_id was used for another conversation",
-                ))
-            };
-        }
         if let Some(reply_to) = input.reply_to {
             let same: i64 = sqlx::query_scalar(
                 "select count(*) from messages where id = $1 and conversation_id = $2",
@@ -222,26 +251,6 @@ impl Store {
         answer.await.map_err(|_| unavailable())?
     }
 
-    async fn message_by_client_id(
-        &self,
-        sender: AccountId,
-        client_id: &str,
-    ) -> Result<Option<Message>> {
-        let row = sqlx::query(concat!(
-            "select ",
-            message_columns!(),
-            " from messages where sender_id = $1 and client_id = $2"
-        ))
-        .bind(sender.as_text())
-        .bind(client_id)
-        .fetch_optional(self.db.reader())
-        .await?;
-        match row {
-            Some(r) => Ok(Some(self.message_from_row(&r).await?)),
-            None => Ok(None),
-        }
-    }
-
     /// One group commit: every job's message, event and (for patient threads) audit
     /// record, in one transaction.
     async fn commit_sends(
@@ -254,41 +263,18 @@ impl Store {
         let mut events = Vec::new();
         let mut audit = Vec::new();
         for job in jobs {
-            let existing: Option<String> = sqlx::query_scalar(
-                "select id from messages where sender_id = $1 and client_id = $2",
-            )
-            .bind(job.actor.as_text())
-            .bind(&job.input.client_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(id) = existing {
-                let row = sqlx::query(concat!(
-                    "select ",
-                    message_columns!(),
-                    " from messages where id = $1"
-                ))
-                .bind(&id)
-                .fetch_one(&mut *tx)
-                .await?;
-                results.push(self.message_from_row(&row).await.map(Sent::Existing));
-                continue;
-            }
-            let seq: i64 = sqlx::query_scalar(
-                "update conversations set last_seq = last_seq + 1 where id = $1 returning last_seq",
-            )
-            .bind(job.conversation.as_text())
-            .fetch_one(&mut *tx)
-            .await?;
             let id = MessageId::new();
             let key = self.data_key_in(&mut tx, &job.key_owner).await?;
             let body = seal_str(&key, MESSAGES, &id.as_text(), "body", &job.input.body)?;
-            sqlx::query(
+            // One statement: the next sequence number and the row, unless this
+            // client id was used before (a retry), in which case nothing is written.
+            let seq: Option<i64> = sqlx::query_scalar(
                 "insert into messages (id, conversation_id, seq, sender_id, client_id, body, attachments, reply_to, mentions, urgent, version, created_at) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+                 select $1, c.id, c.last_seq + 1, $3, $4, $5, $6, $7, $8, $9, 1, $10 from conversations c where c.id = $2 \
+                 on conflict (sender_id, client_id) do nothing returning seq",
             )
             .bind(id.as_text())
             .bind(job.conversation.as_text())
-            .bind(seq)
             .bind(job.actor.as_text())
             .bind(&job.input.client_id)
             .bind(body)
@@ -297,8 +283,34 @@ impl Store {
             .bind(join_ids(&job.input.mentions))
             .bind(i64::from(job.input.urgent))
             .bind(job.now.0)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            let Some(seq) = seq else {
+                let row = sqlx::query(concat!(
+                    "select ",
+                    message_columns!(),
+                    " from messages where sender_id = $1 and client_id = $2"
+                ))
+                .bind(job.actor.as_text())
+                .bind(&job.input.client_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let existing = self.message_from_row(&row).await?;
+                results.push(if existing.conversation_id == job.conversation {
+                    Ok(Sent::Existing(existing))
+                } else {
+                    Err(Error::conflict(
+                        "message.client_id_reused",
+                        "this client_id was used for another conversation",
+                    ))
+                });
+                continue;
+            };
+            sqlx::query("update conversations set last_seq = $1 where id = $2")
+                .bind(seq)
+                .bind(job.conversation.as_text())
+                .execute(&mut *tx)
+                .await?;
             let mut bound = 0u64;
             for a in &job.input.attachments {
                 bound += sqlx::query(
@@ -320,16 +332,6 @@ impl Store {
                 ));
             }
             cursor += 1;
-            insert_event(
-                &mut tx,
-                cursor,
-                job.conversation,
-                "message.created",
-                Some(id),
-                job.actor,
-                job.now,
-            )
-            .await?;
             if let Some(patient) = job.patient {
                 audit.push(
                     AuditEvent::new(
@@ -366,6 +368,7 @@ impl Store {
             });
             results.push(Ok(Sent::Created(message)));
         }
+        insert_created_events(&mut tx, &events).await?;
         if !audit.is_empty() {
             self.audit_in(&mut tx, &audit).await?;
         }
