@@ -157,9 +157,9 @@ impl FromRequestParts<AppState> for CurrentSession {
             return Err(required());
         }
         let now = Millis::now();
-        let session = state
+        let (session, account) = state
             .store
-            .session_by_token(&token::hash(token))
+            .authenticate(&token::hash(token))
             .await?
             .ok_or_else(required)?;
         match session.liveness(policy(state), now) {
@@ -192,7 +192,6 @@ impl FromRequestParts<AppState> for CurrentSession {
                 tracing::warn!(error = %e, "could not record session use");
             }
         }
-        let account = state.store.account(session.account_id).await?;
         let actor = actor(&account, &session);
         Ok(CurrentSession {
             session,

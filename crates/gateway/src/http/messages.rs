@@ -245,6 +245,17 @@ async fn conversation(
         .await?)
 }
 
+/// For writes into a conversation: the same decision, remembered for a moment.
+async fn conversation_to_post(
+    state: &AppState,
+    actor: &cordee_pathway::account::Actor,
+    id: ConversationId,
+) -> Result<Conversation, ApiError> {
+    Ok(state
+        .store
+        .conversation_for_posting(actor, id, Millis::now())
+        .await?)
+}
 /// Conversations you may read, most recently active first, with unread counts.
 #[utoipa::path(get, path = "/v1/conversations", tag = "messaging", responses((status = 200, body = ConversationList)))]
 async fn list(
@@ -363,7 +374,7 @@ async fn send(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<SendIn>,
 ) -> Result<Response, ApiError> {
-    let conv = conversation(&state, &actor, id).await?;
+    let conv = conversation_to_post(&state, &actor, id).await?;
     let limits = MessageLimits {
         max_body_bytes: state.settings.message_limit,
         ..MessageLimits::default()

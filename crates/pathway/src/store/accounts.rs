@@ -57,6 +57,8 @@ impl Store {
     /// Creates the account at first login, refreshes name and profile afterwards.
     #[instrument(skip_all, fields(provider = %identity.provider_id, kind = identity.kind.as_str()))]
     pub async fn upsert_account(&self, identity: &Identity, now: Millis) -> Result<Account> {
+        // A login may change what the remembered sessions say about this account.
+        let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let profile = serde_json::to_string(&identity.profile)
             .map_err(|e| Error::invalid("account.profile", e))?;
         let id = AccountId::new().as_text();

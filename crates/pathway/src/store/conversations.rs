@@ -304,6 +304,25 @@ impl Store {
         self.conversation_from_row(&row).await
     }
 
+    /// Same answer as [`Store::conversation_for`] for deciding whether the actor may
+    /// post (remembered for a moment; any change to teams, groups, the matrix or a
+    /// consent forgets it). Its read counters may be stale: do not show them.
+    pub async fn conversation_for_posting(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        now: Millis,
+    ) -> Result<Conversation> {
+        let key = (actor.account_id, group_param(actor), id);
+        if let Some(c) = self.posting_memo.get(&key) {
+            return Ok(c);
+        }
+        let generation = self.posting_memo.generation();
+        let c = self.conversation_for(actor, id, now).await?;
+        self.posting_memo.put(key, c.clone(), generation);
+        Ok(c)
+    }
+
     /// Every conversation the actor may read, most recently active first.
     pub async fn list_conversations(
         &self,

@@ -28,6 +28,10 @@ impl Store {
     }
 
     pub(crate) fn publish(&self, change: Change) {
+        // Before anyone hears of the change, nothing remembered may outlive it.
+        if !matches!(change, Change::Notification { .. }) {
+            self.posting_memo.invalidate();
+        }
         // No receiver is fine: nobody is streaming.
         let _ = self.changes.send(change);
     }

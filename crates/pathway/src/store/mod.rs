@@ -13,6 +13,7 @@ mod entries;
 mod events;
 mod keys;
 mod matrix;
+mod memo;
 mod messages;
 mod notifications;
 mod patients;
@@ -46,7 +47,17 @@ pub struct Store {
     changes: tokio::sync::broadcast::Sender<Change>,
     messages: MessageWriter,
     stream: tokio::sync::broadcast::Sender<Arc<crate::conversation::StreamEvent>>,
+    /// The session and account behind a token hash (every request asks).
+    sessions_memo: Arc<memo::Memo<crate::session::TokenHash, (crate::session::Session, Account)>>,
+    /// Who may post where (every send asks).
+    posting_memo: Arc<memo::Memo<PostingKey, crate::conversation::Conversation>>,
 }
+
+type PostingKey = (
+    crate::ids::AccountId,
+    &'static str,
+    crate::ids::ConversationId,
+);
 
 impl Store {
     /// Opens the store and starts its audit writer (needs a Tokio runtime).
@@ -65,6 +76,8 @@ impl Store {
             changes,
             messages,
             stream,
+            sessions_memo: Arc::new(memo::Memo::new(std::time::Duration::from_secs(2), 100_000)),
+            posting_memo: Arc::new(memo::Memo::new(std::time::Duration::from_secs(5), 100_000)),
         };
         tokio::spawn(messages::run(store.clone(), jobs));
         store

@@ -45,6 +45,28 @@ impl RevokeReason {
 }
 
 impl Store {
+    /// The session a token opens and its account, remembered for a moment: every
+    /// request asks this.
+    pub async fn authenticate(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<(Session, super::Account)>> {
+        if let Some(found) = self.sessions_memo.get(token_hash) {
+            return Ok(Some(found));
+        }
+        let generation = self.sessions_memo.generation();
+        let Some(session) = self.session_by_token(token_hash).await? else {
+            return Ok(None);
+        };
+        let account = self.account(session.account_id).await?;
+        self.sessions_memo.put(
+            token_hash.clone(),
+            (session.clone(), account.clone()),
+            generation,
+        );
+        Ok(Some((session, account)))
+    }
+
     /// Opens a session. At login, `replaces` is the token hash the browser still
     /// carried: that session ends in the same transaction, so a login always issues a
     /// new session id and never keeps one that was set before authentication.
@@ -56,6 +78,8 @@ impl Store {
         replaces: Option<&TokenHash>,
         now: Millis,
     ) -> Result<Session> {
+        // After this write no remembered session may be served (see memo.rs).
+        let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let id = SessionId::new();
         let mut tx = self.db().begin().await?;
         if let Some(old) = replaces {
@@ -132,6 +156,8 @@ impl Store {
     /// Records use of a session (callers do it at most once a minute).
     #[instrument(skip_all, fields(session = %id))]
     pub async fn touch_session(&self, id: SessionId, now: Millis) -> Result<()> {
+        // After this write no remembered session may be served (see memo.rs).
+        let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         sqlx::query("update sessions set last_seen_at = $1 where id = $2 and last_seen_at < $1")
             .bind(now.0)
             .bind(id.as_text())
@@ -166,6 +192,8 @@ impl Store {
         reason: RevokeReason,
         now: Millis,
     ) -> Result<()> {
+        // After this write no remembered session may be served (see memo.rs).
+        let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let done = sqlx::query(
             "update sessions set revoked_at = $1, revoked_reason = $2
              where id = $3 and account_id = $4 and revoked_at is null",
@@ -191,6 +219,8 @@ impl Store {
         exercice: usize,
         activity: usize,
     ) -> Result<()> {
+        // After this write no remembered session may be served (see memo.rs).
+        let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let done = sqlx::query(
             "update sessions set exercice_index = $1, activity_index = $2
              where id = $3 and revoked_at is null",
@@ -210,6 +240,8 @@ impl Store {
     /// that users see recent revocations).
     #[instrument(skip_all)]
     pub async fn purge_sessions(&self, before: Millis) -> Result<u64> {
+        // After this write no remembered session may be served (see memo.rs).
+        let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let done = sqlx::query(
             "delete from sessions where expires_at < $1 or (revoked_at is not null and revoked_at < $1)",
         )
