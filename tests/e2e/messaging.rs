@@ -464,3 +464,24 @@ async fn edits_deletes_and_receipts_reach_the_stream() {
     assert_eq!(conv_view["unread"], 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn sends_per_minute_are_limited_per_account() {
+    let app = crate::support::spawn_app_with(|l| l.send_rate_limit = Some(3)).await;
+    let a = app.login("gp-martin").await;
+    let b = app.login("nurse-bernard").await;
+    let conv = group(&a, &[&b]).await;
+    for i in 0..3 {
+        assert_eq!(send(&a, &conv, &format!("r{i}"), "x").await.status(), 201);
+    }
+    let body = problem(
+        send(&a, &conv, "r3", "x").await,
+        429,
+        "message.rate_limited",
+    )
+    .await;
+    assert!(body["retry_after"].as_u64().unwrap() >= 1);
+    // Another account is not affected.
+    assert_eq!(send(&b, &conv, "b0", "x").await.status(), 201);
+    app.stop().await;
+}

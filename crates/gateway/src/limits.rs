@@ -1,63 +1,51 @@
-//! A fixed-window counter per key (an account's sends per minute). In memory: a
-//! restart forgets the counts, which only ever errs towards letting someone through.
+//! A fixed one-minute window per key: login attempts per client address, messages
+//! per account. In memory: each gateway instance counts for itself, and a restart
+//! forgets the counts, which only ever errs towards letting someone through.
 
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
+const WINDOW: Duration = Duration::from_secs(60);
+/// Above this many tracked keys, stale windows are swept on insert.
+const SWEEP_ABOVE: usize = 10_000;
 
-use crate::error::ApiError;
-
-pub struct RateLimit<K> {
+pub struct FixedWindow<K> {
     per_window: u32,
-    window: Duration,
-    counts: Mutex<HashMap<K, (Instant, u32)>>,
-    code: &'static str,
+    windows: Mutex<HashMap<K, (Instant, u32)>>,
 }
 
-impl<K: Eq + Hash + Clone> RateLimit<K> {
-    pub fn per_minute(per_window: u32, code: &'static str) -> RateLimit<K> {
-        RateLimit {
-            per_window,
-            window: Duration::from_secs(60),
-            counts: Mutex::new(HashMap::new()),
-            code,
+impl<K: Eq + Hash> FixedWindow<K> {
+    pub fn per_minute(per_window: u32) -> FixedWindow<K> {
+        FixedWindow {
+            per_window: per_window.max(1),
+            windows: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one event for `key`; 429 with `Retry-After` semantics in the detail
-    /// when over the limit.
-    pub fn check(&self, key: K) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let Ok(mut counts) = self.counts.lock() else {
-            return Ok(());
+    pub fn limit(&self) -> u32 {
+        self.per_window
+    }
+
+    /// Counts one event for `key`; `Err(retry_after)` when the key is over its limit.
+    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
+        let mut windows = match self.windows.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         };
-        if counts.len() > 100_000 {
-            counts.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        if windows.len() > SWEEP_ABOVE {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
         }
-        let slot = counts.entry(key).or_insert((now, 0));
-        if now.duration_since(slot.0) >= self.window {
-            *slot = (now, 0);
+        let (start, count) = windows.entry(key).or_insert((now, 0));
+        if now.duration_since(*start) >= WINDOW {
+            *start = now;
+            *count = 0;
         }
-        if slot.1 >= self.per_window {
-            let wait = self
-                .window
-                .saturating_sub(now.duration_since(slot.0))
-                .as_secs()
-                .max(1);
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                self.code,
-                format!(
-                    "Too many requests: at most {} per minute; retry in {wait} s.",
-                    self.per_window
-                ),
-            )
-            .with_extra(serde_json::json!({ "retry_after": wait })));
+        if *count >= self.per_window {
+            return Err(WINDOW.saturating_sub(now.duration_since(*start)));
         }
-        slot.1 += 1;
+        *count += 1;
         Ok(())
     }
 }
@@ -67,13 +55,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_limit_holds_per_key() {
-        let limit = RateLimit::per_minute(2, "message.rate_limited");
-        assert!(limit.check("a").is_ok());
-        assert!(limit.check("a").is_ok());
-        let refused = limit.check("a").unwrap_err();
-        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(refused.code, "message.rate_limited");
-        assert!(limit.check("b").is_ok());
+    fn the_limit_holds_per_key_and_the_window_resets() {
+        let limit = FixedWindow::per_minute(2);
+        let t0 = Instant::now();
+        assert!(limit.check("a", t0).is_ok());
+        assert!(limit.check("a", t0).is_ok());
+        let wait = limit.check("a", t0 + Duration::from_secs(10)).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(50));
+        assert!(limit.check("b", t0).is_ok());
+        assert!(limit.check("a", t0 + WINDOW).is_ok());
     }
 }

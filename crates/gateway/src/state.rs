@@ -8,7 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::Auth;
 use crate::config::Settings;
-use crate::limits::RateLimit;
+use crate::limits::FixedWindow;
 use crate::sandbox::Sandbox;
 use crate::stream::hub::Hub;
 use crate::stream::push::LogOnly;
@@ -25,7 +25,8 @@ pub struct Inner {
     /// The PSC sandbox; `Some` only in demo mode.
     pub sandbox: Option<Arc<Sandbox>>,
     pub hub: Hub,
-    pub send_limiter: RateLimit<AccountId>,
+    /// Messages per account per minute.
+    pub send_limiter: FixedWindow<AccountId>,
     /// Turns true when the gateway starts shutting down (WebSockets close on it).
     pub closing: watch::Receiver<bool>,
     closing_tx: watch::Sender<bool>,
@@ -48,7 +49,7 @@ impl AppState {
         let auth = Auth::new(&settings, &extra)?;
         let hub = Hub::start(store.clone(), Arc::new(LogOnly));
         let (closing_tx, closing) = watch::channel(false);
-        let send_limiter = RateLimit::per_minute(settings.send_rate_limit, "message.rate_limited");
+        let send_limiter = FixedWindow::per_minute(settings.send_rate_limit);
         Ok(AppState(Arc::new(Inner {
             settings,
             db,

@@ -3,62 +3,29 @@
 //! In memory: each gateway instance counts for itself, which bounds guessing at
 //! N × limit; good enough for an endpoint that only starts a redirect.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::limits::FixedWindow;
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Above this many tracked addresses, stale windows are swept on insert.
-const SWEEP_ABOVE: usize = 10_000;
-
+/// Login attempts per client address.
 pub struct RateLimiter {
-    per_window: u32,
-    windows: Mutex<HashMap<IpAddr, Window>>,
-}
-
-#[derive(Clone, Copy)]
-struct Window {
-    start: Instant,
-    count: u32,
+    window: FixedWindow<IpAddr>,
 }
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> RateLimiter {
         RateLimiter {
-            per_window: per_minute.max(1),
-            windows: Mutex::new(HashMap::new()),
+            window: FixedWindow::per_minute(per_minute),
         }
     }
 
     /// Counts one attempt; `Err(retry_after)` when the address is over its limit.
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
-        let key = group(client);
-        let mut windows = match self.windows.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, w| now.duration_since(w.start) < WINDOW);
-        }
-        let window = windows.entry(key).or_insert(Window {
-            start: now,
-            count: 0,
-        });
-        if now.duration_since(window.start) >= WINDOW {
-            *window = Window {
-                start: now,
-                count: 0,
-            };
-        }
-        if window.count >= self.per_window {
-            return Err(WINDOW.saturating_sub(now.duration_since(window.start)));
-        }
-        window.count += 1;
-        Ok(())
+        self.window.check(group(client), now)
     }
 }
 
@@ -191,7 +158,10 @@ mod tests {
             limiter.check(b, t0).is_ok(),
             "other addresses are not affected"
         );
-        assert!(limiter.check(a, t0 + WINDOW).is_ok(), "a new window starts");
+        assert!(
+            limiter.check(a, t0 + Duration::from_secs(60)).is_ok(),
+            "a new window starts"
+        );
     }
 
     #[test]

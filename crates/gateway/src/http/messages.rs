@@ -403,7 +403,21 @@ async fn send(
         urgent: body.urgent,
     }
     .validate(&limits)?;
-    state.send_limiter.check(actor.account_id)?;
+    if let Err(wait) = state
+        .send_limiter
+        .check(actor.account_id, std::time::Instant::now())
+    {
+        let wait = wait.as_secs().max(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "message.rate_limited",
+            format!(
+                "At most {} messages per minute; retry in {wait} s.",
+                state.send_limiter.limit()
+            ),
+        )
+        .with_extra(serde_json::json!({ "retry_after": wait })));
+    }
     let sent = state
         .store
         .send_message(&actor, &conv, input, Millis::now())
