@@ -321,10 +321,14 @@ impl Store {
                 (rows, total)
             }
             Some(term) => {
+                // The term as a list of entry ids rather than a join: SQLite then
+                // walks the term's few entries instead of probing the term for
+                // every entry of the file.
                 let rows = sqlx::query(readable!(
                     entry_columns!(),
-                    "join entry_versions v on v.entry_id = e.id and v.version = e.version join entry_terms t on t.entry_id = e.id and t.term = $9",
-                    "and ($6 = 1 or e.status = 'active') and ($8 = '' or e.category = $8) and e.id < $5 order by e.id desc limit $7"
+                    "join entry_versions v on v.entry_id = e.id and v.version = e.version",
+                    "and e.id in (select t.entry_id from entry_terms t where t.term = $9) \
+                     and ($6 = 1 or e.status = 'active') and ($8 = '' or e.category = $8) and e.id < $5 order by e.id desc limit $7"
                 ))
                 .bind(patient.as_text())
                 .bind(group_param(actor))
@@ -339,8 +343,9 @@ impl Store {
                 .await?;
                 let total: i64 = sqlx::query_scalar(readable!(
                     "count(*)",
-                    "join entry_terms t on t.entry_id = e.id and t.term = $7",
-                    "and ($5 = 1 or e.status = 'active') and ($6 = '' or e.category = $6)"
+                    "",
+                    "and e.id in (select t.entry_id from entry_terms t where t.term = $7) \
+                     and ($5 = 1 or e.status = 'active') and ($6 = '' or e.category = $6)"
                 ))
                 .bind(patient.as_text())
                 .bind(group_param(actor))
