@@ -496,8 +496,8 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
         Some(term) => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "select {COLUMNS} from entries e join entry_versions v on v.entry_id = e.id and v.version = e.version \
-                 join entry_terms t on t.entry_id = e.id and t.term = $6 \
-                 where e.patient_id = $1 and ($3 = 1 or e.status = 'active') and ($5 = '' or e.category = $5) and e.id < $2 \
+                 where e.patient_id = $1 and e.id in (select t.entry_id from entry_terms t where t.term = $6) \
+                 and ($3 = 1 or e.status = 'active') and ($5 = '' or e.category = $5) and e.id < $2 \
                  order by e.id desc limit $4"
             )))
             .bind(patient.as_text())
@@ -510,8 +510,9 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .await
             .unwrap();
             let total: i64 = sqlx::query_scalar(
-                "select count(*) from entries e join entry_terms t on t.entry_id = e.id and t.term = $4 \
-                 where e.patient_id = $1 and ($2 = 1 or e.status = 'active') and ($3 = '' or e.category = $3)",
+                "select count(*) from entries e where e.patient_id = $1 \
+                 and e.id in (select t.entry_id from entry_terms t where t.term = $4) \
+                 and ($2 = 1 or e.status = 'active') and ($3 = '' or e.category = $3)",
             )
             .bind(patient.as_text())
             .bind(include_eie)
