@@ -467,6 +467,8 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .to_vec()
     });
     let reader = store.db().reader();
+    let keep_plan =
+        !(store.db().plans_with_values() && (filter.word.is_some() || filter.category.is_some()));
     let (rows, total): (Vec<AnyRow>, i64) = match term {
         None => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -479,6 +481,7 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .bind(include_eie)
             .bind(limit + 1)
             .bind(category)
+            .persistent(keep_plan)
             .fetch_all(reader)
             .await
             .unwrap();
@@ -488,6 +491,7 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .bind(patient.as_text())
             .bind(include_eie)
             .bind(category)
+            .persistent(keep_plan)
             .fetch_one(reader)
             .await
             .unwrap();
@@ -506,6 +510,7 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .bind(limit + 1)
             .bind(category)
             .bind(term.clone())
+            .persistent(keep_plan)
             .fetch_all(reader)
             .await
             .unwrap();
@@ -518,6 +523,7 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .bind(include_eie)
             .bind(category)
             .bind(term)
+            .persistent(keep_plan)
             .fetch_one(reader)
             .await
             .unwrap();
