@@ -11,6 +11,7 @@
 //! Settings (environment): `CORDEE_BENCH_RUNS` (10) runs per configuration,
 //! `CORDEE_BENCH_SECS` (2) seconds measured per run after `CORDEE_BENCH_WARMUP` (0.5),
 //! `CORDEE_BENCH_LATENCY_CALLS` (1000) sequential calls for the latency table,
+//! `CORDEE_BENCH_CALLERS` (`1,16,64`) the numbers of concurrent callers,
 //! `CORDEE_BENCH_ABLATE=1` adds the chain's steps one at a time (profiling).
 //!
 //! * `chained` is the real path: `Store::audit` from N concurrent tasks, through the
@@ -24,7 +25,8 @@
 //!   checkpoint.
 //! * with `CORDEE_BENCH_ABLATE=1`, the bench's writer also runs with the chain's
 //!   steps switched on one by one; `+all` is a replica of the real path and should
-//!   match `chained`.
+//!   match `chained`; `+all, one trip` sends the lock and the head read as one
+//!   simple query (one round trip instead of two) on PostgreSQL.
 //!
 //! Each configuration runs `CORDEE_BENCH_RUNS` times, the paths one after the other
 //! in an order that rotates every run. The table gives the median rate, the median
@@ -61,7 +63,6 @@ const CHECKPOINT_EVERY_RECORDS: i64 = 256;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 /// Not the store's lock: the bench's writers never wait for the store's.
 const BENCH_LOCK: i64 = 0x0062_656e_6368;
-const CALLERS: [usize; 3] = [1, 16, 64];
 
 /// Which of the chain's steps the bench's writer performs.
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +71,8 @@ struct Steps {
     head: bool,
     hash: bool,
     checkpoint: bool,
+    /// Lock and head read sent as one simple query (one round trip) on PostgreSQL.
+    one_trip: bool,
 }
 
 const UNCHAINED: Steps = Steps {
@@ -77,6 +80,7 @@ const UNCHAINED: Steps = Steps {
     head: false,
     hash: false,
     checkpoint: false,
+    one_trip: false,
 };
 
 type Reply = oneshot::Sender<Result<i64, String>>;
@@ -170,17 +174,28 @@ async fn run_writer(
         let all: Vec<AuditEvent> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
         let result: anyhow::Result<i64> = async {
             let mut tx = db.begin().await?;
-            if steps.lock && db.backend() == Backend::Postgres {
+            let postgres = db.backend() == Backend::Postgres;
+            if steps.lock && postgres && !steps.one_trip {
                 sqlx::query("select pg_advisory_xact_lock($1)")
                     .bind(BENCH_LOCK)
                     .execute(&mut *tx)
                     .await?;
             }
             let (mut seq, mut hash) = if steps.head {
-                match sqlx::query(sqlx::AssertSqlSafe(head_sql.as_str()))
-                    .fetch_optional(&mut *tx)
+                let head = if steps.one_trip && postgres {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "select from pg_advisory_xact_lock({BENCH_LOCK}); {head_sql}"
+                    )))
+                    .fetch_all(&mut *tx)
                     .await?
-                {
+                    .into_iter()
+                    .find(|row| !row.columns().is_empty())
+                } else {
+                    sqlx::query(sqlx::AssertSqlSafe(head_sql.as_str()))
+                        .fetch_optional(&mut *tx)
+                        .await?
+                };
+                match head {
                     None => (0, GENESIS),
                     Some(row) => {
                         let bytes: Vec<u8> = row.try_get("hash")?;
@@ -346,6 +361,11 @@ async fn main() {
     let measure = Duration::from_secs_f64(secs);
     let latency_calls: usize = env_or("CORDEE_BENCH_LATENCY_CALLS", 1000);
     let ablate = env_or("CORDEE_BENCH_ABLATE", 0) == 1;
+    let callers_list: Vec<usize> = std::env::var("CORDEE_BENCH_CALLERS")
+        .unwrap_or_else(|_| "1,16,64".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
 
     let bench = Bench::open().await;
     let backend = bench.backend();
@@ -391,6 +411,17 @@ async fn main() {
                     head: true,
                     hash: true,
                     checkpoint: true,
+                    ..UNCHAINED
+                },
+            ),
+            (
+                "+all, one trip",
+                Steps {
+                    lock: true,
+                    head: true,
+                    hash: true,
+                    checkpoint: true,
+                    one_trip: true,
                 },
             ),
         ];
@@ -409,7 +440,7 @@ async fn main() {
 
     // Throughput: runs interleaved (the order rotates each run) so that drift in the
     // machine's load spreads over every path.
-    for callers in CALLERS {
+    for &callers in &callers_list {
         let mut rates: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
         let mut batches: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
         for run in 0..runs {
@@ -451,11 +482,11 @@ async fn main() {
         }
     }
 
-    // Latency of one call from a single caller, the two paths alternating.
-    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(), Vec::new()];
+    // Latency of one call from a single caller, the paths alternating call by call.
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); paths.len()];
     let (actor, patient) = (AccountId::new(), PatientId::new());
     for n in 0..(latency_calls + 100) {
-        for (i, (_, path)) in paths.iter().take(2).enumerate() {
+        for (i, (_, path)) in paths.iter().enumerate() {
             let started = Instant::now();
             path.append(event(actor, patient)).await;
             if n >= 100 {
@@ -466,18 +497,20 @@ async fn main() {
     println!();
     println!("single caller, one call at a time ({latency_calls} calls each, alternating)");
     println!(
-        "  {:<16} {:>10} {:>10} {:>10}",
-        "path", "median ms", "p99 ms", "max ms"
+        "  {:<16} {:>10} {:>10} {:>10} {:>11}",
+        "path", "median ms", "p99 ms", "max ms", "vs unch."
     );
-    for (i, (name, _)) in paths.iter().take(2).enumerate() {
+    let unchained_median = percentile(&mut samples[1], 0.5);
+    for (i, (name, _)) in paths.iter().enumerate() {
         let s = &mut samples[i];
         let (p50, p99) = (percentile(s, 0.5), percentile(s, 0.99));
         println!(
-            "  {:<16} {:>10} {:>10} {:>10}",
+            "  {:<16} {:>10} {:>10} {:>10} {:>10.3}×",
             name,
             ms(p50),
             ms(p99),
-            ms(*s.last().unwrap())
+            ms(*s.last().unwrap()),
+            p50.as_secs_f64() / unchained_median.as_secs_f64()
         );
     }
 
