@@ -166,6 +166,16 @@ impl Db {
         self.backend
     }
 
+    /// Whether statements whose best plan depends on their values (a search term's
+    /// rarity, an optional filter) should be sent unnamed, so that the database
+    /// plans them with those values every time. PostgreSQL swaps a prepared
+    /// statement's plan for a generic one after five calls, and the generic plan
+    /// can be worse by an order of magnitude; SQLite's plan does not depend on the
+    /// values, so re-preparing would only cost.
+    pub fn plans_with_values(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
     /// Pool for queries that only read.
     pub fn reader(&self) -> &AnyPool {
         &self.read

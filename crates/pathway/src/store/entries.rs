@@ -16,22 +16,50 @@ use crate::ids::{AccountId, AttachmentId, EntryId, PatientId};
 use crate::policy::{Access, Category, decide_write};
 use crate::{Error, Millis, Result};
 
+/// The categories the matrix opens to the profession, less those the patient
+/// objected to, as one short list computed once per query (`$1` patient, `$2`
+/// profession group). Checked entry by entry instead, through a join and a
+/// `not in`, SQLite counted a 10,000-entry file in twice the unfiltered time.
+macro_rules! listed_categories {
+    () => {
+        concat!(
+            "e.category in (select m.category from access_matrix m where m.profession_group = $2 and m.access <> 'none'",
+            " and m.category not in (select o2.category from objections o2 where o2.patient_id = $1 and o2.kind = 'category' and o2.withdrawn_at is null))"
+        )
+    };
+}
+
+/// The same rule checked entry by entry: for one entry, and for word searches whose
+/// few entries come from the term. Given the list there, SQLite looks up every
+/// category × entry pair (a word count measured 4 times slower).
+macro_rules! checked_categories {
+    () => {
+        concat!(
+            "exists (select 1 from access_matrix m where m.category = e.category and m.profession_group = $2 and m.access <> 'none')",
+            " and e.category not in (select o2.category from objections o2 where o2.patient_id = $1 and o2.kind = 'category' and o2.withdrawn_at is null)"
+        )
+    };
+}
+
 /// The rule, for `concat!`: `$1` patient, `$2` profession group, `$3` actor, `$4` now.
 macro_rules! readable {
-    ($select:expr, $join:expr, $tail:expr) => {
+    ($select:expr, $join:expr, $categories:expr, $tail:expr) => {
         concat!(
             "select ", $select, " from entries e ",
-            "join access_matrix m on m.category = e.category and m.profession_group = $2 and m.access <> 'none' ",
             $join,
             " where e.patient_id = $1 and ",
             $crate::patient_access_sql!(),
-            " and e.category not in (select o2.category from objections o2 where o2.patient_id = $1 and o2.kind = 'category' and o2.withdrawn_at is null)",
+            " and ",
+            $categories,
             " and (e.masked = 0 or e.author_id = $3 or ",
             $crate::active_member_sql!("mt"),
             " and mt.role = 'medecin_traitant'))",
             " and not exists (select 1 from patients px where px.id = $1 and px.erased_at is not null) ",
             $tail
         )
+    };
+    ($select:expr, $join:expr, $tail:expr) => {
+        readable!($select, $join, listed_categories!(), $tail)
     };
 }
 
@@ -289,6 +317,12 @@ impl Store {
                 .as_bytes()
                 .to_vec()
         });
+        // With a word or a category, PostgreSQL's generic plan misjudges how many
+        // entries match (a word search in a 10,000-entry file took ~90 ms instead
+        // of ~12 ms): those statements are planned with their values every time.
+        // The plain listing keeps its prepared plan, which measured as good.
+        let keep_plan =
+            !(self.db.plans_with_values() && (filter.word.is_some() || filter.category.is_some()));
         let (rows, total): (Vec<AnyRow>, i64) = match term {
             None => {
                 let rows = sqlx::query(readable!(
@@ -304,6 +338,7 @@ impl Store {
                 .bind(include_eie)
                 .bind(limit + 1)
                 .bind(category)
+                .persistent(keep_plan)
                 .fetch_all(self.db.reader())
                 .await?;
                 let total: i64 = sqlx::query_scalar(readable!(
@@ -317,15 +352,21 @@ impl Store {
                 .bind(now.0)
                 .bind(include_eie)
                 .bind(category)
+                .persistent(keep_plan)
                 .fetch_one(self.db.reader())
                 .await?;
                 (rows, total)
             }
             Some(term) => {
+                // The term as a list of entry ids rather than a join: SQLite then
+                // walks the term's few entries instead of probing the term for
+                // every entry of the file.
                 let rows = sqlx::query(readable!(
                     entry_columns!(),
-                    "join entry_versions v on v.entry_id = e.id and v.version = e.version join entry_terms t on t.entry_id = e.id and t.term = $9",
-                    "and ($6 = 1 or e.status = 'active') and ($8 = '' or e.category = $8) and e.id < $5 order by e.id desc limit $7"
+                    "join entry_versions v on v.entry_id = e.id and v.version = e.version",
+                    checked_categories!(),
+                    "and e.id in (select t.entry_id from entry_terms t where t.term = $9) \
+                     and ($6 = 1 or e.status = 'active') and ($8 = '' or e.category = $8) and e.id < $5 order by e.id desc limit $7"
                 ))
                 .bind(patient.as_text())
                 .bind(group_param(actor))
@@ -336,12 +377,15 @@ impl Store {
                 .bind(limit + 1)
                 .bind(category)
                 .bind(term.clone())
+                .persistent(keep_plan)
                 .fetch_all(self.db.reader())
                 .await?;
                 let total: i64 = sqlx::query_scalar(readable!(
                     "count(*)",
-                    "join entry_terms t on t.entry_id = e.id and t.term = $7",
-                    "and ($5 = 1 or e.status = 'active') and ($6 = '' or e.category = $6)"
+                    "",
+                    checked_categories!(),
+                    "and e.id in (select t.entry_id from entry_terms t where t.term = $7) \
+                     and ($5 = 1 or e.status = 'active') and ($6 = '' or e.category = $6)"
                 ))
                 .bind(patient.as_text())
                 .bind(group_param(actor))
@@ -350,6 +394,7 @@ impl Store {
                 .bind(include_eie)
                 .bind(category)
                 .bind(term)
+                .persistent(keep_plan)
                 .fetch_one(self.db.reader())
                 .await?;
                 (rows, total)
@@ -480,6 +525,7 @@ impl Store {
         let row = sqlx::query(readable!(
             entry_columns!(),
             "join entry_versions v on v.entry_id = e.id and v.version = e.version",
+            checked_categories!(),
             "and e.id = $5"
         ))
         .bind(patient.as_text())
