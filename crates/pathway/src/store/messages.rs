@@ -531,25 +531,9 @@ impl Store {
                 format!("a message body is 1 to {max_bytes} bytes"),
             ));
         }
-        let mut tx = self.db.begin().await?;
-        let mut cursor = lock_stream(&mut tx, self.db.backend()).await?;
-        let row = sqlx::query(concat!(
-            "select ",
-            message_columns!(),
-            " from messages where id = $1 and conversation_id = $2"
-        ))
-        .bind(id.as_text())
-        .bind(conversation.id.as_text())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::not_found("message"))?;
-        let old = self.message_from_row(&row).await?;
-        if old.sender_id != actor.account_id {
-            return Err(Error::forbidden(
-                "message.not_sender",
-                "only the sender edits a message",
-            ));
-        }
+        let (mut tx, old) = self
+            .senders_message(actor, conversation, id, "edits")
+            .await?;
         if old.deleted_at.is_some() {
             return Err(Error::conflict(
                 "message.deleted",
@@ -572,45 +556,23 @@ impl Store {
         .bind(id.as_text())
         .execute(&mut *tx)
         .await?;
-        cursor += 1;
-        insert_event(
-            &mut tx,
-            cursor,
-            conversation.id,
-            "message.updated",
-            Some(id),
-            actor.account_id,
-            now,
-        )
-        .await?;
-        if let Some(patient) = conversation.patient_id {
-            self.audit_in(
-                &mut tx,
-                &[AuditEvent::new(
-                    now,
-                    Some(actor.account_id),
-                    "message.edit",
-                    Purpose::Care,
-                    Outcome::Allowed,
-                )
-                .patient(patient)
-                .resource("message", id)
-                .detail(format!("version={}", old.version + 1))],
-            )
-            .await?;
-        }
-        tx.commit().await?;
+        let version = old.version + 1;
         let message = Message {
             body: body.to_string(),
-            version: old.version + 1,
+            version,
             edited_at: Some(now),
             ..old
         };
-        self.publish_stream(StreamEvent {
-            cursor,
-            conversation_id: conversation.id,
-            kind: StreamKind::MessageUpdated(message.clone()),
-        });
+        self.commit_change(
+            tx,
+            actor,
+            conversation,
+            "message.edit",
+            Some(format!("version={version}")),
+            StreamKind::MessageUpdated(message.clone()),
+            now,
+        )
+        .await?;
         Ok(message)
     }
 
@@ -653,25 +615,9 @@ impl Store {
         id: MessageId,
         now: Millis,
     ) -> Result<Message> {
-        let mut tx = self.db.begin().await?;
-        let mut cursor = lock_stream(&mut tx, self.db.backend()).await?;
-        let row = sqlx::query(concat!(
-            "select ",
-            message_columns!(),
-            " from messages where id = $1 and conversation_id = $2"
-        ))
-        .bind(id.as_text())
-        .bind(conversation.id.as_text())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::not_found("message"))?;
-        let old = self.message_from_row(&row).await?;
-        if old.sender_id != actor.account_id {
-            return Err(Error::forbidden(
-                "message.not_sender",
-                "only the sender deletes a message",
-            ));
-        }
+        let (mut tx, old) = self
+            .senders_message(actor, conversation, id, "deletes")
+            .await?;
         if old.deleted_at.is_some() {
             return Ok(old);
         }
@@ -685,44 +631,106 @@ impl Store {
             .bind(id.as_text())
             .execute(&mut *tx)
             .await?;
-        cursor += 1;
-        insert_event(
-            &mut tx,
-            cursor,
-            conversation.id,
-            "message.deleted",
-            Some(id),
-            actor.account_id,
-            now,
-        )
-        .await?;
-        if let Some(patient) = conversation.patient_id {
-            self.audit_in(
-                &mut tx,
-                &[AuditEvent::new(
-                    now,
-                    Some(actor.account_id),
-                    "message.delete",
-                    Purpose::Care,
-                    Outcome::Allowed,
-                )
-                .patient(patient)
-                .resource("message", id)],
-            )
-            .await?;
-        }
-        tx.commit().await?;
         let message = Message {
             body: String::new(),
             deleted_at: Some(now),
             ..old
         };
+        self.commit_change(
+            tx,
+            actor,
+            conversation,
+            "message.delete",
+            None,
+            StreamKind::MessageDeleted(message.clone()),
+            now,
+        )
+        .await?;
+        Ok(message)
+    }
+
+    /// Opens the transaction of a change to a message and checks that the actor sent
+    /// it. `verb` completes "only the sender … a message".
+    async fn senders_message(
+        &self,
+        actor: &Actor,
+        conversation: &Conversation,
+        id: MessageId,
+        verb: &str,
+    ) -> Result<(Transaction<'static, Any>, Message)> {
+        let mut tx = self.db.begin().await?;
+        let row = sqlx::query(concat!(
+            "select ",
+            message_columns!(),
+            " from messages where id = $1 and conversation_id = $2"
+        ))
+        .bind(id.as_text())
+        .bind(conversation.id.as_text())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::not_found("message"))?;
+        let message = self.message_from_row(&row).await?;
+        if message.sender_id != actor.account_id {
+            return Err(Error::forbidden(
+                "message.not_sender",
+                format!("only the sender {verb} a message"),
+            ));
+        }
+        Ok((tx, message))
+    }
+
+    /// Ends a change to a message: its stream event (cursor under the lock), its
+    /// audit record for patient threads, the commit, then live delivery.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit_change(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        actor: &Actor,
+        conversation: &Conversation,
+        action: &str,
+        detail: Option<String>,
+        kind: StreamKind,
+        now: Millis,
+    ) -> Result<()> {
+        let (StreamKind::MessageUpdated(m) | StreamKind::MessageDeleted(m)) = &kind else {
+            return Err(Error::invalid(
+                "message.unknown_change",
+                "not a change to a message",
+            ));
+        };
+        let cursor = lock_stream(&mut tx, self.db.backend()).await? + 1;
+        insert_event(
+            &mut tx,
+            cursor,
+            conversation.id,
+            kind.name(),
+            Some(m.id),
+            actor.account_id,
+            now,
+        )
+        .await?;
+        if let Some(patient) = conversation.patient_id {
+            let mut event = AuditEvent::new(
+                now,
+                Some(actor.account_id),
+                action,
+                Purpose::Care,
+                Outcome::Allowed,
+            )
+            .patient(patient)
+            .resource("message", m.id);
+            if let Some(d) = detail {
+                event = event.detail(d);
+            }
+            self.audit_in(&mut tx, &[event]).await?;
+        }
+        tx.commit().await?;
         self.publish_stream(StreamEvent {
             cursor,
             conversation_id: conversation.id,
-            kind: StreamKind::MessageDeleted(message.clone()),
+            kind,
         });
-        Ok(message)
+        Ok(())
     }
 
     /// Moves the actor's read position forward and tells the other members.
