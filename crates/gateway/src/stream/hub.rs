@@ -243,3 +243,61 @@ async fn audience(store: &Store, conversation: ConversationId) -> cordee_pathway
         .collect();
     Ok(Audience { members, muted })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> Hub {
+        Hub {
+            registry: Arc::new(Mutex::new(Registry::default())),
+        }
+    }
+
+    #[test]
+    fn a_device_that_stops_reading_is_cut_off_without_slowing_the_others() {
+        let hub = hub();
+        let (slow_account, fast_account) = (AccountId::new(), AccountId::new());
+        let slow = hub.register(slow_account);
+        let mut fast = hub.register(fast_account);
+        for cursor in 1..=(QUEUE as i64 + 1) {
+            let frame = Frame {
+                cursor,
+                json: Arc::from("{}"),
+            };
+            hub.deliver(slow_account, &frame);
+            assert!(
+                hub.deliver(fast_account, &frame),
+                "the fast device stays connected"
+            );
+            // The fast device keeps up.
+            assert_eq!(fast.rx.try_recv().map(|f| f.cursor).ok(), Some(cursor));
+        }
+        assert!(
+            slow.cut_off.load(Ordering::SeqCst),
+            "the slow device is told to resync"
+        );
+        assert!(!fast.cut_off.load(Ordering::SeqCst));
+        assert_eq!(hub.devices(), 1, "the slow device is no longer registered");
+    }
+
+    #[test]
+    fn dropping_a_registration_unregisters_the_device() {
+        let hub = hub();
+        let account = AccountId::new();
+        let a = hub.register(account);
+        let b = hub.register(account);
+        assert_eq!(hub.devices(), 2);
+        drop(a);
+        assert_eq!(hub.devices(), 1);
+        drop(b);
+        assert_eq!(hub.devices(), 0);
+        assert!(!hub.deliver(
+            account,
+            &Frame {
+                cursor: 1,
+                json: Arc::from("{}")
+            }
+        ));
+    }
+}
