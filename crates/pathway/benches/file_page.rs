@@ -58,7 +58,9 @@ use cordee_pathway::file::{
 use cordee_pathway::ids::{AccountId, AttachmentId, EntryId, PatientId};
 use cordee_pathway::patient::{IdentityInput, IdentityStatus, Sex};
 use cordee_pathway::policy::Category;
-use cordee_pathway::store::{Backend, EntryPage, NewMember, NewPatient, Store};
+use cordee_pathway::store::{
+    Backend, EntryPage, MAX_BOUND_ENTRIES, NewMember, NewPatient, Store, placeholders,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -498,7 +500,46 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             (rows, total)
         }
         Some(term) => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            // The store's two steps (see `store/word_search.rs`): the term's entries,
+            // then the page and count over them when they are few.
+            let ids: Vec<String> = sqlx::query_scalar(
+                "select entry_id from entry_terms where term = $1 order by entry_id desc",
+            )
+            .bind(&term)
+            .fetch_all(reader)
+            .await
+            .unwrap();
+            if !ids.is_empty() && ids.len() <= MAX_BOUND_ENTRIES {
+                let list = |start: usize| placeholders(start, ids.len());
+                let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "select {COLUMNS} from entries e join entry_versions v on v.entry_id = e.id and v.version = e.version \
+                     where e.patient_id = $1 and e.id in ({}) \
+                     and ($3 = 1 or e.status = 'active') and ($5 = '' or e.category = $5) and e.id < $2 \
+                     order by e.id desc limit $4",
+                    list(6)
+                )))
+                .bind(patient.as_text())
+                .bind(&before)
+                .bind(include_eie)
+                .bind(limit + 1)
+                .bind(category);
+                let mut total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "select count(*) from entries e where e.patient_id = $1 and e.id in ({}) \
+                     and ($2 = 1 or e.status = 'active') and ($3 = '' or e.category = $3)",
+                    list(4)
+                )))
+                .bind(patient.as_text())
+                .bind(include_eie)
+                .bind(category);
+                for id in &ids {
+                    rows = rows.bind(id.clone());
+                    total = total.bind(id.clone());
+                }
+                let rows = rows.persistent(false).fetch_all(reader).await.unwrap();
+                let total: i64 = total.persistent(false).fetch_one(reader).await.unwrap();
+                (rows, total)
+            } else {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "select {COLUMNS} from entries e join entry_versions v on v.entry_id = e.id and v.version = e.version \
                  where e.patient_id = $1 and e.id in (select t.entry_id from entry_terms t where t.term = $6) \
                  and ($3 = 1 or e.status = 'active') and ($5 = '' or e.category = $5) and e.id < $2 \
@@ -514,20 +555,21 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             .fetch_all(reader)
             .await
             .unwrap();
-            let total: i64 = sqlx::query_scalar(
-                "select count(*) from entries e where e.patient_id = $1 \
+                let total: i64 = sqlx::query_scalar(
+                    "select count(*) from entries e where e.patient_id = $1 \
                  and e.id in (select t.entry_id from entry_terms t where t.term = $4) \
                  and ($2 = 1 or e.status = 'active') and ($3 = '' or e.category = $3)",
-            )
-            .bind(patient.as_text())
-            .bind(include_eie)
-            .bind(category)
-            .bind(term)
-            .persistent(keep_plan)
-            .fetch_one(reader)
-            .await
-            .unwrap();
-            (rows, total)
+                )
+                .bind(patient.as_text())
+                .bind(include_eie)
+                .bind(category)
+                .bind(term)
+                .persistent(keep_plan)
+                .fetch_one(reader)
+                .await
+                .unwrap();
+                (rows, total)
+            }
         }
     };
     let limit = usize::try_from(limit).unwrap();

@@ -63,7 +63,7 @@ pub struct EntryPage {
     pub next: Option<EntryId>,
 }
 
-fn group_param(actor: &Actor) -> &'static str {
+pub(super) fn group_param(actor: &Actor) -> &'static str {
     // A profession outside the matrix matches no row: no clinical rights.
     actor.group().map(|g| g.as_str()).unwrap_or("-")
 }
@@ -368,65 +368,8 @@ impl Store {
                 (rows, total)
             }
             Some(term) => {
-                // The term as a list of entry ids rather than a join: SQLite then
-                // walks the term's few entries instead of probing the term for every
-                // entry of the file. One statement per combination of filters, as
-                // for plain listings.
-                macro_rules! by_word {
-                    ($status:literal, $rows_category:literal, $count_category:literal) => {
-                        (
-                            readable!(
-                                entry_columns!(),
-                                "join entry_versions v on v.entry_id = e.id and v.version = e.version",
-                                checked_categories!(),
-                                concat!(
-                                    "and e.id in (select t.entry_id from entry_terms t where t.term = $7) ",
-                                    $status, $rows_category, " and e.id < $5 order by e.id desc limit $6"
-                                )
-                            ),
-                            readable!(
-                                "count(*)",
-                                "",
-                                checked_categories!(),
-                                concat!("and e.id in (select t.entry_id from entry_terms t where t.term = $5) ", $status, $count_category)
-                            ),
-                        )
-                    };
-                }
-                let (rows_sql, count_sql) =
-                    match (filter.include_entered_in_error, filter.category.is_some()) {
-                        (false, false) => by_word!("and e.status = 'active'", "", ""),
-                        (false, true) => by_word!(
-                            "and e.status = 'active'",
-                            " and e.category = $8",
-                            " and e.category = $6"
-                        ),
-                        (true, false) => by_word!("", "", ""),
-                        (true, true) => {
-                            by_word!("", " and e.category = $8", " and e.category = $6")
-                        }
-                    };
-                let mut rows = sqlx::query(rows_sql)
-                    .bind(patient.as_text())
-                    .bind(group_param(actor))
-                    .bind(actor.account_id.as_text())
-                    .bind(now.0)
-                    .bind(&before)
-                    .bind(limit + 1)
-                    .bind(term.clone());
-                let mut total = sqlx::query_scalar(count_sql)
-                    .bind(patient.as_text())
-                    .bind(group_param(actor))
-                    .bind(actor.account_id.as_text())
-                    .bind(now.0)
-                    .bind(term);
-                if filter.category.is_some() {
-                    rows = rows.bind(category);
-                    total = total.bind(category);
-                }
-                let rows = rows.fetch_all(self.db.reader()).await?;
-                let total: i64 = total.fetch_one(self.db.reader()).await?;
-                (rows, total)
+                self.query_by_word(actor, patient, filter, now, term)
+                    .await?
             }
         };
         let limit_usize = usize::try_from(limit).unwrap_or(50);

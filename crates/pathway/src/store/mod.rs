@@ -9,6 +9,7 @@ mod audit;
 mod care_team;
 mod conversations;
 mod db;
+#[macro_use]
 mod entries;
 mod events;
 mod keys;
@@ -20,6 +21,7 @@ mod patients;
 mod rights;
 mod sealed;
 mod sessions;
+mod word_search;
 
 use std::sync::Arc;
 
@@ -37,6 +39,7 @@ pub use notifications::Notification;
 pub use patients::{NewPatient, PatientView};
 pub use rights::{AccessLogItem, Consent, ConsentUpdate, Export, Grant, Objection};
 pub use sessions::RevokeReason;
+pub use word_search::{MAX_BOUND_ENTRIES, placeholders};
 
 /// The store the whole application goes through.
 #[derive(Clone, Debug)]

@@ -131,6 +131,28 @@ async fn concurrent_appends_from_two_instances_never_fork() {
     }
 }
 
+/// Each instance's writer remembers the head it last wrote; when the other instance
+/// has appended since, the remembered head is stale and must not be chained onto.
+#[tokio::test]
+async fn alternating_instances_rechain_onto_each_others_records() {
+    let f = fresh_store().await;
+    let other = open(&f.db.url, &f.key_text).await;
+    let (actor, patient) = (AccountId::new(), PatientId::new());
+    for n in 0..12 {
+        let store = if n % 3 == 0 { &other } else { &f.store };
+        let seq = store.audit(read_event(actor, patient, n)).await.unwrap();
+        assert_eq!(seq, n + 1, "record {n} was not appended at the head");
+    }
+    f.store.audit_flush().await;
+    other.audit_flush().await;
+    match f.store.verify_audit().await.unwrap() {
+        AuditVerdict::Intact {
+            records, head_seq, ..
+        } => assert_eq!((records, head_seq), (12, 12)),
+        broken => panic!("{broken:?}"),
+    }
+}
+
 async fn chain_of(n: i64) -> crate::support::Fixture {
     let f = fresh_store().await;
     let (actor, patient) = (AccountId::new(), PatientId::new());

@@ -618,3 +618,137 @@ async fn refusals_are_audited_and_the_chain_stays_intact() {
         cordee_pathway::audit::AuditVerdict::Intact { .. }
     ));
 }
+
+/// A word in few entries is searched over the term's bound list of entries; a word
+/// in more than `MAX_BOUND_ENTRIES` over the term as a sub-query. Both answer by the
+/// same rule: the same totals, pages that never hold a hidden entry, cursors that
+/// walk the whole result once.
+#[tokio::test]
+async fn word_search_follows_the_rule_for_rare_and_common_words() {
+    use cordee_pathway::store::MAX_BOUND_ENTRIES;
+    let f = fresh_store().await;
+    let s = &f.store;
+    let gp = account(s, "Dr Martin", Some("10"), &[]).await;
+    let psy = account(s, "Mme Psy", Some("93"), &[]).await;
+    let identity = identity("Lefèvre", None)
+        .validate(IdentityStatus::Provisoire, now())
+        .unwrap();
+    let p = s
+        .create_patient(
+            &gp,
+            NewPatient {
+                identity,
+                status: IdentityStatus::Provisoire,
+                creator_role: Some(TeamRole::MedecinTraitant),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    s.add_member(
+        &gp,
+        p.id,
+        NewMember {
+            account_id: psy.account_id,
+            role: TeamRole::Psychologue,
+            reason: "soutien".into(),
+            end_at: None,
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    // Medical entries are hidden from the psychologue; social ones are not.
+    let common = MAX_BOUND_ENTRIES + 20;
+    let mut writes = Vec::new();
+    for i in 0..common {
+        let (s, gp) = (s.clone(), gp.clone());
+        let category = if i % 2 == 0 {
+            Category::Medical
+        } else {
+            Category::Social
+        };
+        let rare = if i % 100 == 1 { " talonnette" } else { "" };
+        writes.push(tokio::spawn(async move {
+            s.create_entry(
+                &gp,
+                p.id,
+                category,
+                EntryKind::Note,
+                content(&format!("n{i}"), &format!("visite escarre{rare}")),
+                now(),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    for w in writes {
+        w.await.unwrap();
+    }
+    let search = |word: &str, before| EntryFilter {
+        word: Some(word.into()),
+        limit: 50,
+        before,
+        ..EntryFilter::default()
+    };
+    // Walks every page; returns (total of the first page, ids seen, categories seen).
+    let walk = |who: cordee_pathway::account::Actor, word: &'static str| async move {
+        let (mut seen, mut categories, mut before, mut total) =
+            (Vec::new(), std::collections::HashSet::new(), None, None);
+        loop {
+            let page = s
+                .list_entries(&who, p.id, &search(word, before), now())
+                .await
+                .unwrap();
+            total.get_or_insert(page.total);
+            assert_eq!(page.total, total.unwrap(), "the total moved between pages");
+            for e in &page.items {
+                seen.push(e.id);
+                categories.insert(e.category);
+            }
+            match page.next {
+                Some(next) => before = Some(next),
+                None => break,
+            }
+        }
+        (total.unwrap(), seen, categories)
+    };
+
+    let (total, seen, categories) = walk(psy.clone(), "escarre").await;
+    let expected = i64::try_from(common / 2).unwrap();
+    assert_eq!(total, expected);
+    assert_eq!(seen.len(), common / 2);
+    assert_eq!(categories, [Category::Social].into());
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(sorted, seen, "pages are newest first, without repeats");
+    let (total, _, _) = walk(gp.clone(), "escarre").await;
+    assert_eq!(total, i64::try_from(common).unwrap());
+
+    // `talonnette` is in entries 1, 101, 201, …: all odd, hence social.
+    let rare = i64::try_from(common.div_ceil(100)).unwrap();
+    let (total, seen, categories) = walk(psy.clone(), "talonnette").await;
+    assert_eq!((total, seen.len()), (rare, usize::try_from(rare).unwrap()));
+    assert_eq!(categories, [Category::Social].into());
+    let (total, _, _) = walk(gp.clone(), "talonnette").await;
+    assert_eq!(total, rare);
+    // With a category filter, through both paths.
+    let medical_only = |word: &str| EntryFilter {
+        category: Some(Category::Medical),
+        ..search(word, None)
+    };
+    for word in ["escarre", "talonnette"] {
+        let page = s
+            .list_entries(&psy, p.id, &medical_only(word), now())
+            .await
+            .unwrap();
+        assert_eq!((page.total, page.items.len()), (0, 0), "{word}");
+    }
+    let page = s
+        .list_entries(&gp, p.id, &medical_only("escarre"), now())
+        .await
+        .unwrap();
+    assert_eq!(page.total, expected);
+    assert!(page.items.iter().all(|e| e.category == Category::Medical));
+}
