@@ -95,8 +95,12 @@ async fn append_after(
     Ok((seq, hash))
 }
 
-/// Inserts one record; with `guard`, only if no record follows sequence `guard`
-/// (returns false then, having written nothing).
+/// Inserts one record; with `guard`, only if the chain's head is still sequence
+/// `guard` (returns false then, having written nothing). The guard compares
+/// `max(seq)`, which both databases read from the end of the key's index: written as
+/// `not exists (… where seq > $13)`, PostgreSQL's generic plan expected a third of
+/// the log to match, chose a sequential scan and read the whole log for every batch
+/// (12.8 ms per call at 150,000 records instead of ~0.6).
 async fn insert_record(
     tx: &mut Transaction<'static, Any>,
     seq: i64,
@@ -108,7 +112,7 @@ async fn insert_record(
     const PLAIN: &str = "insert into audit_log (seq, id, at, actor_id, action, patient_id, resource_type, resource_id, purpose, outcome, detail, hash) \
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
     const GUARDED: &str = "insert into audit_log (seq, id, at, actor_id, action, patient_id, resource_type, resource_id, purpose, outcome, detail, hash) \
-         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 where not exists (select 1 from audit_log where seq > $13)";
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 where (select coalesce(max(seq), 0) from audit_log) = $13";
     let query = sqlx::query(if guard.is_some() { GUARDED } else { PLAIN })
         .bind(seq)
         .bind(id)
