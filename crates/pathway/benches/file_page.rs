@@ -454,12 +454,9 @@ const COLUMNS: &str = "e.id, e.category, e.kind, e.author_id, e.created_at, e.up
 /// `Store::query_entries` without the authorisation conditions: same statements
 /// otherwise, same decoding and decryption.
 async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> EntryPage {
-    let limit = filter.limit.clamp(1, 200);
+    let limit = filter.page_size();
     let category = filter.category.map(|c| c.as_str()).unwrap_or("");
-    let before = filter
-        .before
-        .map(|b| b.as_text())
-        .unwrap_or_else(|| "~".into());
+    let before = filter.before_key();
     let include_eie = i64::from(filter.include_entered_in_error);
     let term = filter.word.as_deref().map(|w| {
         let word = w.trim().to_lowercase();

@@ -179,6 +179,21 @@ pub struct EntryFilter {
     pub limit: i64,
 }
 
+impl EntryFilter {
+    /// The page size actually served: 1 to 200.
+    pub fn page_size(&self) -> i64 {
+        self.limit.clamp(1, 200)
+    }
+
+    /// The cursor as compared in SQL: ids are text that sorts by time, and `~` sorts
+    /// after every id.
+    pub fn before_key(&self) -> String {
+        self.before
+            .map(|b| b.as_text())
+            .unwrap_or_else(|| "~".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -288,12 +288,9 @@ impl Store {
         filter: &EntryFilter,
         now: Millis,
     ) -> Result<EntryPage> {
-        let limit = filter.limit.clamp(1, 200);
+        let limit = filter.page_size();
         let category = filter.category.map(|c| c.as_str()).unwrap_or("");
-        let before = filter
-            .before
-            .map(|b| b.as_text())
-            .unwrap_or_else(|| "~".into());
+        let before = filter.before_key();
         let term = filter.word.as_deref().map(|w| {
             let word = w.trim().to_lowercase();
             self.blind_index(BI_TERM, &term_key(patient, &word))

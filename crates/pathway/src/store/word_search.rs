@@ -55,11 +55,8 @@ impl Store {
         if ids.len() > MAX_BOUND_ENTRIES {
             return self.query_by_term(actor, patient, filter, now, term).await;
         }
-        let limit = filter.limit.clamp(1, 200);
-        let before = filter
-            .before
-            .map(|b| b.as_text())
-            .unwrap_or_else(|| "~".into());
+        let limit = filter.page_size();
+        let before = filter.before_key();
         let status = if filter.include_entered_in_error {
             ""
         } else {
@@ -119,12 +116,9 @@ impl Store {
         now: Millis,
         term: Vec<u8>,
     ) -> Result<(Vec<AnyRow>, i64)> {
-        let limit = filter.limit.clamp(1, 200);
+        let limit = filter.page_size();
         let category = filter.category.map(|c| c.as_str()).unwrap_or("");
-        let before = filter
-            .before
-            .map(|b| b.as_text())
-            .unwrap_or_else(|| "~".into());
+        let before = filter.before_key();
         // One statement per combination of filters rather than `($n = 1 or …)`
         // switches, which defeat PostgreSQL's generic plans.
         macro_rules! by_term {
