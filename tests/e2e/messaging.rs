@@ -485,3 +485,68 @@ async fn sends_per_minute_are_limited_per_account() {
     assert_eq!(send(&b, &conv, "b0", "x").await.status(), 201);
     app.stop().await;
 }
+
+/// A lost phone: its session revoked from the laptop, or logged out, stops receiving
+/// at once (not at its next heartbeat, 25 s later); the laptop's stream goes on.
+#[tokio::test]
+async fn ending_a_session_ends_its_streams_at_once() {
+    let app = spawn_app().await;
+    let laptop = app.login("gp-martin").await;
+    let phone = app.login("gp-martin").await;
+    let nurse = app.login("nurse-bernard").await;
+    let conv = group(&laptop, &[&nurse]).await;
+    let issued: Value = phone
+        .post_json("/v1/auth/tokens", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (phone_session, phone_token) = (
+        issued["id"].as_str().unwrap(),
+        issued["token"].as_str().unwrap(),
+    );
+    let mut phone_socket = connect(&app, phone_token, None).await;
+    backlog(&mut phone_socket).await;
+    let laptop_token = laptop.bearer().await;
+    let mut laptop_socket = connect(&app, &laptop_token, None).await;
+    backlog(&mut laptop_socket).await;
+
+    let r = laptop
+        .delete(&format!("/v1/auth/sessions/{phone_session}"))
+        .await;
+    assert_eq!(r.status(), 204);
+    let frame = tokio::time::timeout(Duration::from_secs(5), next(&mut phone_socket))
+        .await
+        .expect("the revoked session's stream was not ended within 5 s");
+    assert_eq!(frame["type"], "session.ended", "{frame}");
+    let after = tokio::time::timeout(Duration::from_secs(5), phone_socket.next())
+        .await
+        .expect("the socket stayed open");
+    assert!(
+        matches!(after, None | Some(Ok(Ws::Close(_))) | Some(Err(_))),
+        "{after:?}"
+    );
+
+    // The laptop's stream is untouched: the nurse's message reaches it.
+    assert_eq!(
+        send(&nurse, &conv, "n-1", "Passage à 18 h").await.status(),
+        201
+    );
+    let frame = next(&mut laptop_socket).await;
+    assert_eq!(frame["type"], "message.created");
+    assert_eq!(frame["data"]["body"], "Passage à 18 h");
+
+    // Logging out (here with the bearer token itself) ends that session's stream too.
+    let r = reqwest::Client::new()
+        .post(app.url("/v1/auth/logout"))
+        .bearer_auth(&laptop_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let frame = tokio::time::timeout(Duration::from_secs(5), next(&mut laptop_socket))
+        .await
+        .expect("the logged-out session's stream was not ended within 5 s");
+    assert_eq!(frame["type"], "session.ended", "{frame}");
+    app.stop().await;
+}

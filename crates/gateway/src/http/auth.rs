@@ -262,6 +262,7 @@ async fn logout(
         .store
         .revoke_session(s.account_id, s.id, RevokeReason::Logout, now)
         .await?;
+    state.hub.end_session(s.account_id, s.id);
     events::record(
         &state,
         AuthEvent {
@@ -378,6 +379,7 @@ async fn revoke_session(
         .store
         .revoke_session(current.account.id, id, RevokeReason::Revoked, Millis::now())
         .await?;
+    state.hub.end_session(current.account.id, id);
     events::record(
         &state,
         AuthEvent {

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use cordee_pathway::Millis;
 use cordee_pathway::conversation::StreamKind;
-use cordee_pathway::ids::{AccountId, ConversationId};
+use cordee_pathway::ids::{AccountId, ConversationId, SessionId};
 use cordee_pathway::store::{Change, Store};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
@@ -31,8 +31,10 @@ pub struct Frame {
 
 struct Device {
     id: u64,
+    session: Option<SessionId>,
     tx: mpsc::Sender<Frame>,
     cut_off: Arc<AtomicBool>,
+    ended: Arc<AtomicBool>,
 }
 
 #[derive(Default)]
@@ -51,10 +53,12 @@ pub struct Hub {
     registry: Arc<Mutex<Registry>>,
 }
 
-/// A connected device's end: its queue, and whether the hub cut it off.
+/// A connected device's end: its queue, whether the hub cut it off (too slow), and
+/// whether its session ended.
 pub struct Registration {
     pub rx: mpsc::Receiver<Frame>,
     pub cut_off: Arc<AtomicBool>,
+    pub ended: Arc<AtomicBool>,
     id: u64,
     account: AccountId,
     hub: Hub,
@@ -82,17 +86,21 @@ impl Hub {
         hub
     }
 
-    pub fn register(&self, account: AccountId) -> Registration {
+    /// `session` is the login the stream was opened under (none for internal actors).
+    pub fn register(&self, account: AccountId, session: Option<SessionId>) -> Registration {
         let (tx, rx) = mpsc::channel(QUEUE);
         let cut_off = Arc::new(AtomicBool::new(false));
+        let ended = Arc::new(AtomicBool::new(false));
         let id = match self.registry.lock() {
             Ok(mut reg) => {
                 reg.next_id += 1;
                 let id = reg.next_id;
                 reg.devices.entry(account).or_default().push(Device {
                     id,
+                    session,
                     tx,
                     cut_off: Arc::clone(&cut_off),
+                    ended: Arc::clone(&ended),
                 });
                 id
             }
@@ -101,9 +109,32 @@ impl Hub {
         Registration {
             rx,
             cut_off,
+            ended,
             id,
             account,
             hub: self.clone(),
+        }
+    }
+
+    /// Ends at once the streams opened under `session` (logout, or revoked from
+    /// another device: a lost phone must stop receiving now, not at its next
+    /// heartbeat). Frames already queued for them are not sent. Streams held by other
+    /// gateway instances end at their next heartbeat, which rechecks the session.
+    pub fn end_session(&self, account: AccountId, session: SessionId) {
+        let Ok(mut reg) = self.registry.lock() else {
+            return;
+        };
+        if let Some(list) = reg.devices.get_mut(&account) {
+            list.retain(|d| {
+                let ending = d.session == Some(session);
+                if ending {
+                    d.ended.store(true, Ordering::SeqCst);
+                }
+                !ending
+            });
+            if list.is_empty() {
+                reg.devices.remove(&account);
+            }
         }
     }
 
@@ -258,8 +289,8 @@ mod tests {
     fn a_device_that_stops_reading_is_cut_off_without_slowing_the_others() {
         let hub = hub();
         let (slow_account, fast_account) = (AccountId::new(), AccountId::new());
-        let slow = hub.register(slow_account);
-        let mut fast = hub.register(fast_account);
+        let slow = hub.register(slow_account, None);
+        let mut fast = hub.register(fast_account, None);
         for cursor in 1..=(QUEUE as i64 + 1) {
             let frame = Frame {
                 cursor,
@@ -285,8 +316,8 @@ mod tests {
     fn dropping_a_registration_unregisters_the_device() {
         let hub = hub();
         let account = AccountId::new();
-        let a = hub.register(account);
-        let b = hub.register(account);
+        let a = hub.register(account, None);
+        let b = hub.register(account, None);
         assert_eq!(hub.devices(), 2);
         drop(a);
         assert_eq!(hub.devices(), 1);

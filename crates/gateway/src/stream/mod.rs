@@ -118,7 +118,7 @@ fn control(kind: &str, cursor: i64) -> WsMessage {
 }
 
 async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Option<i64>) {
-    let mut registration = state.hub.register(actor.account_id);
+    let mut registration = state.hub.register(actor.account_id, actor.session_id);
     let (mut sink, mut incoming) = socket.split();
     let mut closing = state.closing.clone();
     let mut last = match since {
@@ -163,6 +163,11 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
     loop {
         tokio::select! {
             frame = registration.rx.recv() => match frame {
+                Some(_) if registration.ended.load(Ordering::SeqCst) => {
+                    let _ = sink.send(control("session.ended", last)).await;
+                    let _ = sink.close().await;
+                    return;
+                }
                 Some(first) => {
                     // Write whatever is queued, then flush once: one syscall for a
                     // burst instead of one per message.
@@ -185,7 +190,9 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                     }
                 }
                 None => {
-                    if registration.cut_off.load(Ordering::SeqCst) {
+                    if registration.ended.load(Ordering::SeqCst) {
+                        let _ = sink.send(control("session.ended", last)).await;
+                    } else if registration.cut_off.load(Ordering::SeqCst) {
                         let _ = sink.send(control("resync", last)).await;
                     }
                     let _ = sink.close().await;
