@@ -550,3 +550,62 @@ async fn ending_a_session_ends_its_streams_at_once() {
     assert_eq!(frame["type"], "session.ended", "{frame}");
     app.stop().await;
 }
+
+/// Receiving a patient thread's messages on the stream is a read of the patient's
+/// file: the access log shows it, once per connection and thread (not per message),
+/// and group conversations leave nothing there.
+#[tokio::test]
+async fn stream_deliveries_of_patient_threads_are_in_the_access_log() {
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    let nurse = app.login("nurse-bernard").await;
+    let patient = patient_with_team(&gp, &[&nurse]).await;
+    let thread: Value = gp
+        .post_json("/v1/conversations", &json!({ "kind": "patient", "patient_id": patient, "category": "soins", "title": "Plaie" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let thread = thread["id"].as_str().unwrap().to_string();
+    let streamed = |log: &Value| -> usize {
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| {
+                i["action"] == "message.stream"
+                    && i["actor_id"] == nurse.id.as_str()
+                    && i["resource_id"] == thread.as_str()
+            })
+            .count()
+    };
+    let log_path = format!("/v1/patients/{patient}/access-log");
+    let access_log = || async { gp.get(&log_path).await.json::<Value>().await.unwrap() };
+
+    let token = nurse.bearer().await;
+    let mut socket = connect(&app, &token, None).await;
+    backlog(&mut socket).await;
+    assert_eq!(streamed(&access_log().await), 0, "nothing delivered yet");
+    for n in 0..3 {
+        assert_eq!(
+            send(&gp, &thread, &format!("g{n}"), "pansement")
+                .await
+                .status(),
+            201
+        );
+        assert_eq!(next(&mut socket).await["type"], "message.created");
+    }
+    assert_eq!(
+        streamed(&access_log().await),
+        1,
+        "one record for the connection"
+    );
+
+    // A reconnection that replays the backlog is a new read.
+    drop(socket);
+    let mut socket = connect(&app, &token, Some(0)).await;
+    let (events, _) = backlog(&mut socket).await;
+    assert!(events.len() >= 3);
+    assert_eq!(streamed(&access_log().await), 2);
+    app.stop().await;
+}

@@ -174,6 +174,9 @@ impl Sent {
 pub struct StreamEvent {
     pub cursor: i64,
     pub conversation_id: ConversationId,
+    /// The patient a patient thread is about: delivering its events is a read of
+    /// that patient's data, and audited as one.
+    pub patient_id: Option<PatientId>,
     pub kind: StreamKind,
 }
 

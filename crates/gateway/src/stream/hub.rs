@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use cordee_pathway::Millis;
 use cordee_pathway::conversation::StreamKind;
-use cordee_pathway::ids::{AccountId, ConversationId, SessionId};
+use cordee_pathway::ids::{AccountId, ConversationId, PatientId, SessionId};
 use cordee_pathway::store::{Change, Store};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
@@ -26,6 +26,9 @@ pub const QUEUE: usize = 1024;
 #[derive(Clone, Debug)]
 pub struct Frame {
     pub cursor: i64,
+    pub conversation_id: ConversationId,
+    /// Set for patient threads: delivering the frame is a read of that patient's data.
+    pub patient_id: Option<PatientId>,
     pub json: Arc<str>,
 }
 
@@ -232,6 +235,8 @@ async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
         };
         let frame = Frame {
             cursor: event.cursor,
+            conversation_id: event.conversation_id,
+            patient_id: event.patient_id,
             json: Arc::from(render(&event).as_str()),
         };
         for member in &audience.members {
@@ -279,6 +284,15 @@ async fn audience(store: &Store, conversation: ConversationId) -> cordee_pathway
 mod tests {
     use super::*;
 
+    fn frame(cursor: i64) -> Frame {
+        Frame {
+            cursor,
+            conversation_id: ConversationId::new(),
+            patient_id: None,
+            json: Arc::from("{}"),
+        }
+    }
+
     fn hub() -> Hub {
         Hub {
             registry: Arc::new(Mutex::new(Registry::default())),
@@ -292,10 +306,7 @@ mod tests {
         let slow = hub.register(slow_account, None);
         let mut fast = hub.register(fast_account, None);
         for cursor in 1..=(QUEUE as i64 + 1) {
-            let frame = Frame {
-                cursor,
-                json: Arc::from("{}"),
-            };
+            let frame = frame(cursor);
             hub.deliver(slow_account, &frame);
             assert!(
                 hub.deliver(fast_account, &frame),
@@ -323,12 +334,6 @@ mod tests {
         assert_eq!(hub.devices(), 1);
         drop(b);
         assert_eq!(hub.devices(), 0);
-        assert!(!hub.deliver(
-            account,
-            &Frame {
-                cursor: 1,
-                json: Arc::from("{}")
-            }
-        ));
+        assert!(!hub.deliver(account, &frame(1)));
     }
 }

@@ -9,9 +9,10 @@
 
 pub mod hub;
 pub mod push;
+mod reads;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -121,6 +122,7 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
     let mut registration = state.hub.register(actor.account_id, actor.session_id);
     let (mut sink, mut incoming) = socket.split();
     let mut closing = state.closing.clone();
+    let mut reads = reads::Reads::default();
     let mut last = match since {
         Some(c) => c.max(0),
         None => state.store.stream_head().await.unwrap_or(0),
@@ -140,6 +142,14 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
             }
         };
         let full = page.len() as i64 == BACKLOG_PAGE;
+        let records: Vec<_> = page
+            .iter()
+            .filter_map(|e| reads.due(&actor, e.conversation_id, e.patient_id, Instant::now()))
+            .collect();
+        if !records.is_empty() && !audited(&state, records).await {
+            let _ = sink.send(control("resync", last)).await;
+            return;
+        }
         for event in &page {
             if sink
                 .send(WsMessage::Text(Utf8Bytes::from(render(event))))
@@ -175,6 +185,12 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                     let mut written = 0;
                     while let Some(frame) = next.take() {
                         if frame.cursor > last {
+                            if let Some(record) = reads.due(&actor, frame.conversation_id, frame.patient_id, Instant::now())
+                                && !audited(&state, vec![record]).await
+                            {
+                                let _ = sink.send(control("resync", last)).await;
+                                return;
+                            }
                             if sink.feed(WsMessage::Text(Utf8Bytes::from(frame.json.as_ref()))).await.is_err() {
                                 return;
                             }
@@ -224,6 +240,18 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                 let _ = sink.close().await;
                 return;
             }
+        }
+    }
+}
+
+/// Appends the read records due before a delivery; false (deliver nothing) when the
+/// audit log cannot be written: no read of patient data without its record.
+async fn audited(state: &AppState, records: Vec<cordee_pathway::audit::AuditEvent>) -> bool {
+    match state.store.audit_all(records).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "stream read not audited; closing");
+            false
         }
     }
 }

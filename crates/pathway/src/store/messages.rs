@@ -364,6 +364,7 @@ impl Store {
             events.push(StreamEvent {
                 cursor,
                 conversation_id: job.conversation,
+                patient_id: job.patient,
                 kind: StreamKind::MessageCreated(message.clone()),
             });
             results.push(Ok(Sent::Created(message)));
@@ -728,6 +729,7 @@ impl Store {
         self.publish_stream(StreamEvent {
             cursor,
             conversation_id: conversation.id,
+            patient_id: conversation.patient_id,
             kind,
         });
         Ok(())
@@ -779,6 +781,7 @@ impl Store {
         self.publish_stream(StreamEvent {
             cursor,
             conversation_id: conversation.id,
+            patient_id: conversation.patient_id,
             kind: StreamKind::Receipt {
                 account_id: actor.account_id,
                 up_to_seq: seq,
@@ -797,7 +800,7 @@ impl Store {
         now: Millis,
     ) -> Result<Vec<StreamEvent>> {
         let rows = sqlx::query(concat!(
-            "select e.cursor, e.conversation_id, e.kind, e.message_id, e.actor_id from stream_events e ",
+            "select e.cursor, e.conversation_id, c.patient_id, e.kind, e.message_id, e.actor_id from stream_events e ",
             "join conversations c on c.id = e.conversation_id where e.cursor > $4 and ",
             crate::visible_conversation_sql!(),
             " order by e.cursor limit $5"
@@ -851,9 +854,13 @@ impl Store {
             },
             _ => StreamKind::ConversationUpdated,
         };
+        let patient_id = row
+            .try_get::<Option<String>, _>("patient_id")?
+            .and_then(|p| PatientId::parse(&p));
         Ok(StreamEvent {
             cursor,
             conversation_id,
+            patient_id,
             kind,
         })
     }
