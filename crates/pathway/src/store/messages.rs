@@ -63,12 +63,9 @@ pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<SendJob>) {
             }
         }
         match store.commit_sends(&jobs).await {
-            Ok((results, events)) => {
+            Ok(results) => {
                 for (job, result) in jobs.into_iter().zip(results) {
                     let _ = job.reply.send(result);
-                }
-                for e in events {
-                    store.publish_stream(e);
                 }
             }
             Err(e) => {
@@ -77,23 +74,29 @@ pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<SendJob>) {
                 tracing::warn!(error = %e, size = jobs.len(), "message batch failed; retrying one by one");
                 for job in jobs {
                     let single = std::slice::from_ref(&job);
-                    let outcome = store.commit_sends(single).await;
-                    let (mut results, events) = match outcome {
-                        Ok(r) => r,
-                        Err(e) => (vec![Err(e)], Vec::new()),
-                    };
+                    let mut results = store
+                        .commit_sends(single)
+                        .await
+                        .unwrap_or_else(|e| vec![Err(e)]);
                     let result = results
                         .pop()
                         .unwrap_or_else(|| Err(Error::Unavailable("message not stored".into())));
                     let _ = job.reply.send(result);
-                    for e in events {
-                        store.publish_stream(e);
-                    }
                 }
             }
         }
     }
 }
+
+/// Publication order: a device keeps the highest cursor it has seen and drops older
+/// frames, so events must be published in cursor order. The database's stream lock
+/// orders the commits but not the publications after them: a task woken late after
+/// its commit (both cores busy) could publish cursor 7 after another task's 8, and
+/// devices would silently drop 7. Each stream-writing path therefore holds
+/// `Store::stream_order` from before its transaction begins (never while holding a
+/// transaction, so it cannot deadlock with the single SQLite writer) until it has
+/// published.
+type StreamOrder = tokio::sync::OwnedMutexGuard<()>;
 
 /// Takes the stream lock for the rest of `tx` and returns the last cursor.
 pub(crate) async fn lock_stream(
@@ -252,11 +255,9 @@ impl Store {
     }
 
     /// One group commit: every job's message, event and (for patient threads) audit
-    /// record, in one transaction.
-    async fn commit_sends(
-        &self,
-        jobs: &[SendJob],
-    ) -> Result<(Vec<Result<Sent>>, Vec<StreamEvent>)> {
+    /// record, in one transaction; then their live delivery.
+    async fn commit_sends(&self, jobs: &[SendJob]) -> Result<Vec<Result<Sent>>> {
+        let order = self.stream_order.lock().await;
         let mut tx = self.db.begin().await?;
         let mut cursor = lock_stream(&mut tx, self.db.backend()).await?;
         let mut results = Vec::with_capacity(jobs.len());
@@ -374,7 +375,11 @@ impl Store {
             self.audit_in(&mut tx, &audit).await?;
         }
         tx.commit().await?;
-        Ok((results, events))
+        for e in events {
+            self.publish_stream(e);
+        }
+        drop(order);
+        Ok(results)
     }
 
     pub(crate) async fn message_from_row(&self, row: &AnyRow) -> Result<Message> {
@@ -532,7 +537,7 @@ impl Store {
                 format!("a message body is 1 to {max_bytes} bytes"),
             ));
         }
-        let (mut tx, old) = self
+        let (order, mut tx, old) = self
             .senders_message(actor, conversation, id, "edits")
             .await?;
         if old.deleted_at.is_some() {
@@ -565,6 +570,7 @@ impl Store {
             ..old
         };
         self.commit_change(
+            order,
             tx,
             actor,
             conversation,
@@ -616,7 +622,7 @@ impl Store {
         id: MessageId,
         now: Millis,
     ) -> Result<Message> {
-        let (mut tx, old) = self
+        let (order, mut tx, old) = self
             .senders_message(actor, conversation, id, "deletes")
             .await?;
         if old.deleted_at.is_some() {
@@ -638,6 +644,7 @@ impl Store {
             ..old
         };
         self.commit_change(
+            order,
             tx,
             actor,
             conversation,
@@ -658,7 +665,8 @@ impl Store {
         conversation: &Conversation,
         id: MessageId,
         verb: &str,
-    ) -> Result<(Transaction<'static, Any>, Message)> {
+    ) -> Result<(StreamOrder, Transaction<'static, Any>, Message)> {
+        let order = self.stream_order.clone().lock_owned().await;
         let mut tx = self.db.begin().await?;
         let row = sqlx::query(concat!(
             "select ",
@@ -677,7 +685,7 @@ impl Store {
                 format!("only the sender {verb} a message"),
             ));
         }
-        Ok((tx, message))
+        Ok((order, tx, message))
     }
 
     /// Ends a change to a message: its stream event (cursor under the lock), its
@@ -685,6 +693,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn commit_change(
         &self,
+        order: StreamOrder,
         mut tx: Transaction<'static, Any>,
         actor: &Actor,
         conversation: &Conversation,
@@ -732,6 +741,7 @@ impl Store {
             patient_id: conversation.patient_id,
             kind,
         });
+        drop(order);
         Ok(())
     }
 
@@ -753,6 +763,7 @@ impl Store {
                     "message.unknown_cursor",
                     "up_to must be a message of this conversation",
                 ))?;
+        let order = self.stream_order.lock().await;
         let mut tx = self.db.begin().await?;
         let mut cursor = lock_stream(&mut tx, self.db.backend()).await?;
         sqlx::query(
@@ -787,6 +798,7 @@ impl Store {
                 up_to_seq: seq,
             },
         });
+        drop(order);
         Ok(seq)
     }
 

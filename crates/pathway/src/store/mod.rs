@@ -50,6 +50,9 @@ pub struct Store {
     changes: tokio::sync::broadcast::Sender<Change>,
     messages: MessageWriter,
     stream: tokio::sync::broadcast::Sender<Arc<crate::conversation::StreamEvent>>,
+    /// Held from before a stream-writing transaction begins until its events are
+    /// published, so that this process publishes in cursor order (see messages.rs).
+    stream_order: Arc<tokio::sync::Mutex<()>>,
     /// The session and account behind a token hash (every request asks).
     sessions_memo: Arc<memo::Memo<crate::session::TokenHash, (crate::session::Session, Account)>>,
     /// Who may post where (every send asks).
@@ -79,6 +82,7 @@ impl Store {
             changes,
             messages,
             stream,
+            stream_order: Arc::new(tokio::sync::Mutex::new(())),
             sessions_memo: Arc::new(memo::Memo::new(std::time::Duration::from_secs(2), 100_000)),
             posting_memo: Arc::new(memo::Memo::new(std::time::Duration::from_secs(5), 100_000)),
         };

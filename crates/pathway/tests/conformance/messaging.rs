@@ -355,3 +355,76 @@ async fn concurrent_senders_keep_one_order_per_conversation() {
         "cursor order is sequence order"
     );
 }
+
+/// Live delivery keeps a device's cursor and drops what is older, so the store must
+/// publish committed events in cursor order even when sends (the group-commit writer),
+/// receipts and edits commit from different tasks at once.
+#[tokio::test]
+async fn events_are_published_in_cursor_order_under_concurrent_writers() {
+    let f = fresh_store().await;
+    let s = &f.store;
+    let gp = account(s, "Dr Martin", Some("10"), &[]).await;
+    let nurse = account(s, "Mme Bernard", Some("60"), &[]).await;
+    let group = s
+        .create_conversation(
+            &gp,
+            NewConversation {
+                kind: ConversationKind::Group,
+                patient_id: None,
+                category: None,
+                title: Some("Tournée".into()),
+                member_ids: vec![nurse.account_id],
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let first = s
+        .send_message(&gp, &group, msg("seed", "début"), now())
+        .await
+        .unwrap();
+    let mut live = s.stream();
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let (s, gp, group) = (s.clone(), gp.clone(), group.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..60 {
+                s.send_message(&gp, &group, msg(&format!("{t}-{i}"), "suite"), now())
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for _ in 0..2 {
+        let (s, nurse, group, up_to) =
+            (s.clone(), nurse.clone(), group.clone(), first.message().id);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..60 {
+                s.mark_read(&nurse, &group, up_to, now()).await.unwrap();
+            }
+        }));
+    }
+    {
+        let (s, gp, group, id) = (s.clone(), gp.clone(), group.clone(), first.message().id);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..60 {
+                s.edit_message(&gp, &group, id, &format!("début {i}"), 4096, now())
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut cursors = Vec::new();
+    while let Ok(event) = live.try_recv() {
+        cursors.push(event.cursor);
+    }
+    assert_eq!(cursors.len(), 4 * 60 + 2 * 60 + 60);
+    let out_of_order = cursors.windows(2).filter(|w| w[0] >= w[1]).count();
+    assert_eq!(
+        out_of_order, 0,
+        "published out of cursor order: {cursors:?}"
+    );
+}
