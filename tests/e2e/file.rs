@@ -547,3 +547,125 @@ async fn bad_input_is_a_clear_problem_and_changes_nothing() {
     );
     app.stop().await;
 }
+
+/// An on-call doctor at the bedside has the patient's INS, not a Cordée id: emergency
+/// access by identity finds the patient, grants, notifies the team and audits every
+/// lookup — and answers 404 for a patient who does not exist or objected to them.
+#[tokio::test]
+async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    let outsider = app.login("gp-dubois").await;
+    let coordinator = app.login("coord-garcia").await;
+    let patient = patient_with_team(&gp, &[]).await;
+    let ins = ins_for("2410559350123");
+    let reason = "appel du 15, patiente inconsciente";
+
+    // Outsiders cannot find the patient by searching.
+    assert_eq!(
+        list(&outsider, &format!("/v1/patients?q={ins}")).await["items"],
+        json!([])
+    );
+    // Refusals change nothing.
+    problem(
+        outsider
+            .post_json(
+                "/v1/break-glass",
+                &json!({ "query": ins, "reason": "vite" }),
+            )
+            .await,
+        422,
+        "break_glass.reason_required",
+    )
+    .await;
+    problem(
+        coordinator
+            .post_json(
+                "/v1/break-glass",
+                &json!({ "query": ins, "reason": reason }),
+            )
+            .await,
+        403,
+        "break_glass.health_professionals_only",
+    )
+    .await;
+    let r = outsider
+        .post_json(
+            "/v1/break-glass",
+            &json!({ "query": "pas un patient", "reason": reason }),
+        )
+        .await;
+    assert!(
+        r.status() == 400 || r.status() == 422,
+        "a malformed query is a client error: {}",
+        r.status()
+    );
+    problem(
+        outsider
+            .post_json(
+                "/v1/break-glass",
+                &json!({ "query": ins_for("1850275123456"), "reason": reason }),
+            )
+            .await,
+        404,
+        "patient.not_found",
+    )
+    .await;
+    problem(
+        outsider.get(&format!("/v1/patients/{patient}")).await,
+        404,
+        "patient.not_found",
+    )
+    .await;
+
+    // Found by birth name and date.
+    let r = outsider
+        .post_json(
+            "/v1/break-glass",
+            &json!({ "query": "LEFEVRE 02/05/1941", "reason": reason }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let grant: Value = r.json().await.unwrap();
+    assert_eq!(grant["patient_id"], patient.as_str());
+    assert_eq!(
+        outsider
+            .get(&format!("/v1/patients/{patient}"))
+            .await
+            .status(),
+        200
+    );
+    let notes = list(&gp, "/v1/notifications").await;
+    assert!(
+        notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "break_glass.granted")
+    );
+    let log = list(&gp, &format!("/v1/patients/{patient}/access-log")).await;
+    assert!(log["items"].as_array().unwrap().iter().any(|i| {
+        i["action"] == "break_glass.grant"
+            && i["purpose"] == "break_glass"
+            && i["actor_id"] == outsider.id.as_str()
+    }));
+
+    // A patient who objected to this professional is not found, even by identity.
+    let consent = json!({ "objections": [{ "kind": "professional", "account_id": outsider.id }] });
+    let r = gp
+        .put_json(&format!("/v1/patients/{patient}/consent"), &consent)
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    problem(
+        outsider
+            .post_json(
+                "/v1/break-glass",
+                &json!({ "query": ins, "reason": reason }),
+            )
+            .await,
+        404,
+        "patient.not_found",
+    )
+    .await;
+    app.stop().await;
+}

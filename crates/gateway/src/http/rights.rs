@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordee_pathway::Millis;
 use cordee_pathway::ids::{AccountId, EntryId, PatientId};
+use cordee_pathway::patient::PatientQuery;
 use cordee_pathway::policy::Category;
 use cordee_pathway::store::{AccessLogItem, Consent, ConsentUpdate, Grant, Objection};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(break_glass))
+        .routes(routes!(break_glass_by_identity))
         .routes(routes!(get_consent, put_consent))
         .routes(routes!(access_log))
         .routes(routes!(export))
@@ -31,6 +33,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakGlassRequest {
+    /// Why you need the file now (10 to 2000 characters; sealed, shown to the care team).
+    pub reason: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassByIdentity {
+    /// The patient's INS (matricule with its key), or birth name and birth date
+    /// (`LEFEVRE 02/05/1941`), exactly as for `GET /v1/patients?q=`.
+    pub query: String,
     /// Why you need the file now (10 to 2000 characters; sealed, shown to the care team).
     pub reason: String,
 }
@@ -70,6 +82,28 @@ async fn break_glass(
     let grant = state
         .store
         .break_glass(&actor, id, &body.reason, duration, Millis::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(grant.into())))
+}
+
+/// Emergency access to a patient you know by identity, not by Cordée id (an on-call
+/// doctor at the bedside): a unique exact match is granted as by
+/// `POST /v1/patients/{id}/break-glass` and its `patient_id` returned. Every lookup is
+/// audited, found or not, and a grant notifies the care team. 404 when no patient
+/// matches (or the patient objected to you), 409 `break_glass.ambiguous` when several
+/// share the birth name and date (use the INS).
+#[utoipa::path(post, path = "/v1/break-glass", tag = "patient rights", request_body = BreakGlassByIdentity,
+    responses((status = 201, body = GrantOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn break_glass_by_identity(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiJson(body): ApiJson<BreakGlassByIdentity>,
+) -> Result<(StatusCode, Json<GrantOut>), ApiError> {
+    let query = PatientQuery::parse(&body.query)?;
+    let duration = i64::try_from(state.settings.break_glass_duration_secs).unwrap_or(4 * 3600);
+    let grant = state
+        .store
+        .break_glass_by_identity(&actor, &query, &body.reason, duration, Millis::now())
         .await?;
     Ok((StatusCode::CREATED, Json(grant.into())))
 }

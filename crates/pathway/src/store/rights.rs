@@ -10,6 +10,7 @@ use crate::account::{Actor, CptsRole};
 use crate::audit::{AuditEvent, Outcome, Purpose};
 use crate::file::{Entry, EntryVersion};
 use crate::ids::{AccountId, EntryId, GrantId, PatientId};
+use crate::patient::{BI_INS, BI_NAME_DATE, PatientQuery, name_date_key};
 use crate::policy::{Category, PatientAccess};
 use crate::{Error, Millis, Result};
 
@@ -100,19 +101,7 @@ impl Store {
         duration_secs: i64,
         now: Millis,
     ) -> Result<Grant> {
-        if !actor.is_health_professional() || actor.group().is_none() {
-            return Err(Error::forbidden(
-                "break_glass.health_professionals_only",
-                "only health professionals may use emergency access",
-            ));
-        }
-        let reason = reason.trim();
-        if reason.chars().count() < 10 || reason.len() > 2000 {
-            return Err(Error::invalid(
-                "break_glass.reason_required",
-                "state the reason for emergency access (10 to 2000 characters)",
-            ));
-        }
+        let reason = break_glass_reason_of(actor, reason)?;
         let mut tx = self.db.begin().await?;
         let facts = super::access::facts(&mut *tx, actor, patient, now).await;
         let facts = match facts {
@@ -201,6 +190,79 @@ impl Store {
             granted_at: now,
             expires_at,
         })
+    }
+
+    /// Emergency access found by identity: a professional outside the team has the
+    /// patient in front of them, not a Cordée id. The query is the exact INS or
+    /// birth name and date, as for `list_patients`; a unique match is granted as by
+    /// [`Store::break_glass`]. Every lookup is audited, hit or miss, and a hit
+    /// notifies the team, so probing the CPTS's patients this way is conspicuous.
+    pub async fn break_glass_by_identity(
+        &self,
+        actor: &Actor,
+        query: &PatientQuery,
+        reason: &str,
+        duration_secs: i64,
+        now: Millis,
+    ) -> Result<Grant> {
+        break_glass_reason_of(actor, reason)?;
+        let ids: Vec<String> = match query {
+            PatientQuery::Ins(ins) => sqlx::query_scalar(
+                "select id from patients where bi_ins = $1 and erased_at is null limit 2",
+            )
+            .bind(self.blind_index(BI_INS, ins.as_str()).as_bytes().to_vec()),
+            PatientQuery::NameDate {
+                birth_name,
+                birth_date,
+            } => sqlx::query_scalar(
+                "select id from patients where bi_name_date = $1 and erased_at is null limit 2",
+            )
+            .bind(
+                self.blind_index(BI_NAME_DATE, &name_date_key(birth_name, birth_date))
+                    .as_bytes()
+                    .to_vec(),
+            ),
+        }
+        .fetch_all(self.db.reader())
+        .await?;
+        let found: Vec<PatientId> = ids.iter().filter_map(|i| PatientId::parse(i)).collect();
+        match found.as_slice() {
+            [patient] => {
+                self.break_glass(actor, *patient, reason, duration_secs, now)
+                    .await
+            }
+            [] => {
+                self.audit(
+                    AuditEvent::new(
+                        now,
+                        Some(actor.account_id),
+                        "break_glass.lookup",
+                        Purpose::BreakGlass,
+                        Outcome::Denied,
+                    )
+                    .detail("matches=0"),
+                )
+                .await?;
+                Err(Error::not_found("patient"))
+            }
+            _ => {
+                self.audit(
+                    AuditEvent::new(
+                        now,
+                        Some(actor.account_id),
+                        "break_glass.lookup",
+                        Purpose::BreakGlass,
+                        Outcome::Denied,
+                    )
+                    .detail("matches=several"),
+                )
+                .await?;
+                Err(Error::conflict(
+                    "break_glass.ambiguous",
+                    "several patients have this birth name and date; search by INS",
+                ))
+            }
+        }
     }
 
     /// The reason given for a grant (for the team that was notified).
@@ -520,4 +582,22 @@ impl Store {
             exported_at: now,
         })
     }
+}
+
+/// Who may break the glass, and with what reason: the trimmed reason, or the error.
+fn break_glass_reason_of<'r>(actor: &Actor, reason: &'r str) -> Result<&'r str> {
+    if !actor.is_health_professional() || actor.group().is_none() {
+        return Err(Error::forbidden(
+            "break_glass.health_professionals_only",
+            "only health professionals may use emergency access",
+        ));
+    }
+    let reason = reason.trim();
+    if reason.chars().count() < 10 || reason.len() > 2000 {
+        return Err(Error::invalid(
+            "break_glass.reason_required",
+            "state the reason for emergency access (10 to 2000 characters)",
+        ));
+    }
+    Ok(reason)
 }

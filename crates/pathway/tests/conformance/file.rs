@@ -752,3 +752,92 @@ async fn word_search_follows_the_rule_for_rare_and_common_words() {
     assert_eq!(page.total, expected);
     assert!(page.items.iter().all(|e| e.category == Category::Medical));
 }
+
+/// Emergency access by identity: misses and ambiguous matches are audited (with no
+/// patient id, since none was found), a unique match is granted.
+#[tokio::test]
+async fn break_glass_by_identity_audits_misses_and_grants_unique_matches() {
+    use cordee_pathway::audit::Outcome;
+    let f = fresh_store().await;
+    let s = &f.store;
+    let gp = account(s, "Dr Martin", Some("10"), &[]).await;
+    let outsider = account(s, "Dr Dubois", Some("10"), &[]).await;
+    let reason = "appel du 15, patiente inconsciente";
+    let mut ids = Vec::new();
+    for ins in ["2410559350123", "2410559350124"] {
+        // Two records with the same birth name and date, different INS.
+        let identity = identity("Lefèvre", Some(ins))
+            .validate(IdentityStatus::Qualifiee, now())
+            .unwrap();
+        let p = s
+            .create_patient(
+                &gp,
+                NewPatient {
+                    identity,
+                    status: IdentityStatus::Qualifiee,
+                    creator_role: Some(TeamRole::MedecinTraitant),
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let query = |q: &str| PatientQuery::parse(q).unwrap();
+    let miss = s
+        .break_glass_by_identity(
+            &outsider,
+            &query(&ins_for("1850275123456")),
+            reason,
+            3600,
+            now(),
+        )
+        .await;
+    assert!(matches!(miss, Err(Error::NotFound { .. })), "{miss:?}");
+    let ambiguous = s
+        .break_glass_by_identity(&outsider, &query("LEFEVRE 02/05/1941"), reason, 3600, now())
+        .await;
+    assert!(
+        matches!(
+            ambiguous,
+            Err(Error::Conflict {
+                code: "break_glass.ambiguous",
+                ..
+            })
+        ),
+        "{ambiguous:?}"
+    );
+    let grant = s
+        .break_glass_by_identity(
+            &outsider,
+            &query(&ins_for("2410559350124")),
+            reason,
+            3600,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(grant.patient_id, ids[1]);
+    assert!(s.get_patient(&outsider, ids[1], now()).await.is_ok());
+    assert!(s.get_patient(&outsider, ids[0], now()).await.is_err());
+
+    let trail = s
+        .audit_by_actor(outsider.account_id, None, 10)
+        .await
+        .unwrap();
+    let lookups: Vec<_> = trail
+        .iter()
+        .filter(|r| r.event.action == "break_glass.lookup")
+        .collect();
+    assert_eq!(lookups.len(), 2, "{trail:?}");
+    assert!(
+        lookups
+            .iter()
+            .all(|r| r.event.outcome == Outcome::Denied && r.event.patient_id.is_none())
+    );
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.event.action == "break_glass.grant" && r.event.patient_id == Some(ids[1]))
+    );
+}
