@@ -185,6 +185,8 @@ async fn a_new_login_in_the_same_browser_rotates_the_session() {
     );
     let url: reqwest::Url = app.base.parse().unwrap();
     let first = session_cookie(&jar, &url);
+    let mut stream = crate::messaging::connect(&app, &first, None).await;
+    crate::messaging::backlog(&mut stream).await;
     assert_eq!(
         app.login_with(&client, "psc-sandbox", "gp-martin")
             .await
@@ -193,6 +195,14 @@ async fn a_new_login_in_the_same_browser_rotates_the_session() {
     );
     let second = session_cookie(&jar, &url);
     assert_ne!(first, second);
+    // The replaced session's live stream ends with it.
+    let frame = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        crate::messaging::next(&mut stream),
+    )
+    .await
+    .expect("the replaced session's stream was not ended within 5 s");
+    assert_eq!(frame["type"], "session.ended", "{frame}");
     let r = reqwest::Client::new()
         .get(app.url("/v1/me"))
         .bearer_auth(&first)

@@ -277,6 +277,11 @@ async fn complete(
         .replaces
         .filter(|t| token::looks_like_token(t))
         .map(token::hash);
+    // The session this browser carried ends with the login; so do its live streams.
+    let replaced = match replaces.as_ref() {
+        Some(hash) => state.store.session_by_token(hash).await?,
+        None => None,
+    };
     let session = state
         .store
         .open_session(
@@ -295,6 +300,9 @@ async fn complete(
             ctx.now,
         )
         .await?;
+    if let Some(old) = replaced.filter(|old| old.revoked_at.is_none()) {
+        state.hub.end_session(old.account_id, old.id);
+    }
     let _ = state
         .store
         .purge_sessions(ctx.now.plus_secs(-7 * 24 * 3600))
