@@ -500,9 +500,10 @@ async fn baseline(store: &Store, patient: PatientId, filter: &EntryFilter) -> En
             // The store's two steps (see `store/word_search.rs`): the term's entries,
             // then the page and count over them when they are few.
             let ids: Vec<String> = sqlx::query_scalar(
-                "select entry_id from entry_terms where term = $1 order by entry_id desc",
+                "select entry_id from entry_terms where term = $1 order by entry_id desc limit $2",
             )
             .bind(&term)
+            .bind(MAX_BOUND_ENTRIES as i64 + 1)
             .fetch_all(reader)
             .await
             .unwrap();

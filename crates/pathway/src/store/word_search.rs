@@ -43,10 +43,12 @@ impl Store {
         now: Millis,
         term: Vec<u8>,
     ) -> Result<(Vec<AnyRow>, i64)> {
+        // One more than the list may hold: enough to know it would not fit.
         let ids: Vec<String> = sqlx::query_scalar(
-            "select entry_id from entry_terms where term = $1 order by entry_id desc",
+            "select entry_id from entry_terms where term = $1 order by entry_id desc limit $2",
         )
         .bind(&term)
+        .bind(MAX_BOUND_ENTRIES as i64 + 1)
         .fetch_all(self.db.reader())
         .await?;
         if ids.is_empty() {
