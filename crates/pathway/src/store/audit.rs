@@ -5,7 +5,9 @@
 //! insert, so concurrent requests — or several gateway instances — never fork the
 //! chain. Standalone events (reads, refusals, logins) go through the [`AuditWriter`],
 //! which commits them in batches and answers each caller only after its batch is
-//! durable; writes to patient data append their record inside their own transaction.
+//! durable (it remembers the head it wrote instead of reading it back, and checks it
+//! in its first insert); writes to patient data append their record inside their own
+//! transaction.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
