@@ -35,6 +35,34 @@ pub fn identity(name: &str, ins_body: Option<&str>) -> IdentityInput {
     }
 }
 
+/// A patient created by `creator` from `identity(name, ins_body)`, provisional
+/// without an INS and qualified with one.
+pub async fn patient_by(
+    s: &cordee_pathway::store::Store,
+    creator: &cordee_pathway::account::Actor,
+    name: &str,
+    ins_body: Option<&str>,
+    creator_role: Option<TeamRole>,
+) -> cordee_pathway::store::PatientView {
+    let status = if ins_body.is_some() {
+        IdentityStatus::Qualifiee
+    } else {
+        IdentityStatus::Provisoire
+    };
+    let identity = identity(name, ins_body).validate(status, now()).unwrap();
+    s.create_patient(
+        creator,
+        NewPatient {
+            identity,
+            status,
+            creator_role,
+        },
+        now(),
+    )
+    .await
+    .unwrap()
+}
+
 fn content(title: &str, body: &str) -> EntryContent {
     EntryContent::new(title, body, vec![]).unwrap()
 }
@@ -586,21 +614,7 @@ async fn refusals_are_audited_and_the_chain_stays_intact() {
     let s = &f.store;
     let gp = account(s, "Dr Martin", Some("10"), &[]).await;
     let outsider = account(s, "Dr Dubois", Some("10"), &[]).await;
-    let id = identity("Durand", None)
-        .validate(IdentityStatus::Provisoire, now())
-        .unwrap();
-    let p = s
-        .create_patient(
-            &gp,
-            NewPatient {
-                identity: id,
-                status: IdentityStatus::Provisoire,
-                creator_role: None,
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    let p = patient_by(s, &gp, "Durand", None, None).await;
     assert!(s.get_patient(&outsider, p.id, now()).await.is_err());
     let trail = s
         .audit_by_actor(outsider.account_id, None, 10)
@@ -630,21 +644,7 @@ async fn word_search_follows_the_rule_for_rare_and_common_words() {
     let s = &f.store;
     let gp = account(s, "Dr Martin", Some("10"), &[]).await;
     let psy = account(s, "Mme Psy", Some("93"), &[]).await;
-    let identity = identity("Lefèvre", None)
-        .validate(IdentityStatus::Provisoire, now())
-        .unwrap();
-    let p = s
-        .create_patient(
-            &gp,
-            NewPatient {
-                identity,
-                status: IdentityStatus::Provisoire,
-                creator_role: Some(TeamRole::MedecinTraitant),
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    let p = patient_by(s, &gp, "Lefèvre", None, Some(TeamRole::MedecinTraitant)).await;
     s.add_member(
         &gp,
         p.id,
@@ -766,21 +766,14 @@ async fn break_glass_by_identity_audits_misses_and_grants_unique_matches() {
     let mut ids = Vec::new();
     for ins in ["2410559350123", "2410559350124"] {
         // Two records with the same birth name and date, different INS.
-        let identity = identity("Lefèvre", Some(ins))
-            .validate(IdentityStatus::Qualifiee, now())
-            .unwrap();
-        let p = s
-            .create_patient(
-                &gp,
-                NewPatient {
-                    identity,
-                    status: IdentityStatus::Qualifiee,
-                    creator_role: Some(TeamRole::MedecinTraitant),
-                },
-                now(),
-            )
-            .await
-            .unwrap();
+        let p = patient_by(
+            s,
+            &gp,
+            "Lefèvre",
+            Some(ins),
+            Some(TeamRole::MedecinTraitant),
+        )
+        .await;
         ids.push(p.id);
     }
     let query = |q: &str| PatientQuery::parse(q).unwrap();

@@ -5,11 +5,10 @@
 use cordee_pathway::Error;
 use cordee_pathway::care_team::TeamRole;
 use cordee_pathway::conversation::{ConversationKind, MessageInput, Sent, StreamKind};
-use cordee_pathway::patient::IdentityStatus;
 use cordee_pathway::policy::Category;
-use cordee_pathway::store::{NewConversation, NewMember, NewPatient};
+use cordee_pathway::store::{NewConversation, NewMember};
 
-use crate::file::identity;
+use crate::file::patient_by;
 use crate::support::{account, fresh_store, now};
 
 fn msg(client_id: &str, body: &str) -> MessageInput {
@@ -23,6 +22,28 @@ fn msg(client_id: &str, body: &str) -> MessageInput {
     }
 }
 
+/// A group conversation of `owner` with `members`.
+async fn group_of(
+    s: &cordee_pathway::store::Store,
+    owner: &cordee_pathway::account::Actor,
+    title: &str,
+    members: &[&cordee_pathway::account::Actor],
+) -> cordee_pathway::conversation::Conversation {
+    s.create_conversation(
+        owner,
+        NewConversation {
+            kind: ConversationKind::Group,
+            patient_id: None,
+            category: None,
+            title: Some(title.into()),
+            member_ids: members.iter().map(|m| m.account_id).collect(),
+        },
+        now(),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn story_messaging() {
     let f = fresh_store().await;
@@ -31,21 +52,7 @@ async fn story_messaging() {
     let nurse = account(s, "Mme Bernard", Some("60"), &[]).await;
     let psy = account(s, "Mme Psy", Some("93"), &[]).await;
     let outsider = account(s, "Dr Dubois", Some("10"), &[]).await;
-    let id = identity("Durand", None)
-        .validate(IdentityStatus::Provisoire, now())
-        .unwrap();
-    let p = s
-        .create_patient(
-            &gp,
-            NewPatient {
-                identity: id,
-                status: IdentityStatus::Provisoire,
-                creator_role: Some(TeamRole::MedecinTraitant),
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    let p = patient_by(s, &gp, "Durand", None, Some(TeamRole::MedecinTraitant)).await;
     let nurse_member = s
         .add_member(
             &gp,
@@ -255,20 +262,7 @@ async fn story_messaging() {
         s.conversation_for(&nurse, direct.id, now()).await,
         Err(Error::NotFound { .. })
     ));
-    let group = s
-        .create_conversation(
-            &gp,
-            NewConversation {
-                kind: ConversationKind::Group,
-                patient_id: None,
-                category: None,
-                title: Some("CPTS".into()),
-                member_ids: vec![nurse.account_id],
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    let group = group_of(s, &gp, "CPTS", &[&nurse]).await;
     assert!(group.admin);
     let nurse_group = s.conversation_for(&nurse, group.id, now()).await.unwrap();
     assert!(!nurse_group.admin);
@@ -293,20 +287,7 @@ async fn concurrent_senders_keep_one_order_per_conversation() {
     let s = &f.store;
     let a = account(s, "A", Some("10"), &[]).await;
     let b = account(s, "B", Some("60"), &[]).await;
-    let group = s
-        .create_conversation(
-            &a,
-            NewConversation {
-                kind: ConversationKind::Group,
-                patient_id: None,
-                category: None,
-                title: Some("g".into()),
-                member_ids: vec![b.account_id],
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    let group = group_of(s, &a, "g", &[&b]).await;
     let head = s.stream_head().await.unwrap();
     let mut tasks = Vec::new();
     for t in 0..20 {
@@ -365,20 +346,7 @@ async fn events_are_published_in_cursor_order_under_concurrent_writers() {
     let s = &f.store;
     let gp = account(s, "Dr Martin", Some("10"), &[]).await;
     let nurse = account(s, "Mme Bernard", Some("60"), &[]).await;
-    let group = s
-        .create_conversation(
-            &gp,
-            NewConversation {
-                kind: ConversationKind::Group,
-                patient_id: None,
-                category: None,
-                title: Some("Tournée".into()),
-                member_ids: vec![nurse.account_id],
-            },
-            now(),
-        )
-        .await
-        .unwrap();
+    let group = group_of(s, &gp, "Tournée", &[&nurse]).await;
     let first = s
         .send_message(&gp, &group, msg("seed", "début"), now())
         .await
