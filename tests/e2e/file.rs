@@ -667,5 +667,17 @@ async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
         "patient.not_found",
     )
     .await;
+
+    // Lookups are limited per account (5 a minute; four were counted above).
+    let lookup = || async {
+        outsider
+            .post_json(
+                "/v1/break-glass",
+                &json!({ "query": ins_for("1850275123456"), "reason": reason }),
+            )
+            .await
+    };
+    problem(lookup().await, 404, "patient.not_found").await;
+    problem(lookup().await, 429, "break_glass.rate_limited").await;
     app.stop().await;
 }

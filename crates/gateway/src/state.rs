@@ -27,10 +27,15 @@ pub struct Inner {
     pub hub: Hub,
     /// Messages per account per minute.
     pub send_limiter: FixedWindow<AccountId>,
+    /// Emergency-access lookups by identity per account per minute: a mistyped INS or
+    /// two at the bedside, not a sweep of the CPTS's patients.
+    pub break_glass_limiter: FixedWindow<AccountId>,
     /// Turns true when the gateway starts shutting down (WebSockets close on it).
     pub closing: watch::Receiver<bool>,
     closing_tx: watch::Sender<bool>,
 }
+
+pub const BREAK_GLASS_LOOKUPS_PER_MINUTE: u32 = 5;
 
 impl AppState {
     /// Builds the state; in demo mode this loads (or makes) the sandbox signing key
@@ -58,6 +63,7 @@ impl AppState {
             sandbox,
             hub,
             send_limiter,
+            break_glass_limiter: FixedWindow::per_minute(BREAK_GLASS_LOOKUPS_PER_MINUTE),
             closing,
             closing_tx,
         })))

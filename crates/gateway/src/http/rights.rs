@@ -91,15 +91,31 @@ async fn break_glass(
 /// `POST /v1/patients/{id}/break-glass` and its `patient_id` returned. Every lookup is
 /// audited, found or not, and a grant notifies the care team. 404 when no patient
 /// matches (or the patient objected to you), 409 `break_glass.ambiguous` when several
-/// share the birth name and date (use the INS).
+/// share the birth name and date (use the INS). At most 5 lookups per minute per
+/// account (429 `break_glass.rate_limited`).
 #[utoipa::path(post, path = "/v1/break-glass", tag = "patient rights", request_body = BreakGlassByIdentity,
-    responses((status = 201, body = GrantOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = GrantOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn break_glass_by_identity(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<BreakGlassByIdentity>,
 ) -> Result<(StatusCode, Json<GrantOut>), ApiError> {
     let query = PatientQuery::parse(&body.query)?;
+    if let Err(wait) = state
+        .break_glass_limiter
+        .check(actor.account_id, std::time::Instant::now())
+    {
+        let wait = wait.as_secs().max(1);
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "break_glass.rate_limited",
+            format!(
+                "At most {} emergency-access lookups per minute; retry in {wait} s.",
+                state.break_glass_limiter.limit()
+            ),
+        )
+        .with_extra(serde_json::json!({ "retry_after": wait })));
+    }
     let duration = i64::try_from(state.settings.break_glass_duration_secs).unwrap_or(4 * 3600);
     let grant = state
         .store
