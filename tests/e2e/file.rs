@@ -681,3 +681,102 @@ async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
     problem(lookup().await, 429, "break_glass.rate_limited").await;
     app.stop().await;
 }
+
+/// Correcting an identity: a provisional record gets its INS after an INSi check and
+/// becomes qualified; search follows the new traits, duplicates are flagged, the
+/// change is in the access log, and bad input or outsiders change nothing.
+#[tokio::test]
+async fn the_care_team_corrects_an_identity_and_search_follows() {
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    let nurse = app.login("nurse-bernard").await;
+    let outsider = app.login("gp-dubois").await;
+    let ins = ins_for("2410559350123");
+    let provisional = json!({
+        "birth_name": "Lefevr",
+        "first_names": "Jeanne",
+        "birth_date": "1941-05-02",
+        "sex": "F",
+        "identity_status": "provisoire",
+        "creator_role": "medecin_traitant"
+    });
+    let r = gp.post_json("/v1/patients", &provisional).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let patient = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = gp
+        .post_json(
+            &format!("/v1/patients/{patient}/care-team"),
+            &json!({ "account_id": nurse.id, "role": "infirmier", "reason": "pansements" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let path = format!("/v1/patients/{patient}");
+    let mut qualified = new_patient("Lefèvre");
+    qualified.as_object_mut().unwrap().remove("creator_role");
+
+    // Outsiders learn nothing; bad input changes nothing.
+    problem(
+        outsider.put_json(&path, &qualified).await,
+        404,
+        "patient.not_found",
+    )
+    .await;
+    let mut bad = qualified.clone();
+    bad["ins_matricule"] = json!("241055935012300");
+    problem(
+        nurse.put_json(&path, &bad).await,
+        422,
+        "patient.invalid_ins",
+    )
+    .await;
+    let mut unknown = qualified.clone();
+    unknown["creator_role"] = json!("medecin_traitant");
+    assert_eq!(nurse.put_json(&path, &unknown).await.status(), 422);
+    let current: Value = gp.get(&path).await.json().await.unwrap();
+    assert_eq!(current["birth_name"], "Lefevr");
+    assert_eq!(current["identity_status"], "provisoire");
+
+    let r = nurse.put_json(&path, &qualified).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let updated: Value = r.json().await.unwrap();
+    assert_eq!(updated["birth_name"], "Lefèvre");
+    assert_eq!(updated["identity_status"], "qualifiee");
+    assert_eq!(updated["ins_matricule"], ins.as_str());
+    assert_eq!(updated["possible_duplicate"], false);
+    let found = list(&gp, &format!("/v1/patients?q={ins}")).await;
+    assert_eq!(found["items"][0]["id"], patient.as_str());
+    assert_eq!(
+        list(&gp, "/v1/patients?q=LEFEVR%2002/05/1941").await["items"],
+        json!([]),
+        "the old traits no longer find the record"
+    );
+
+    // A second record corrected to the same INS: both are flagged.
+    let r = gp
+        .post_json(
+            "/v1/patients",
+            &json!({ "birth_name": "Martin", "first_names": "Paul", "birth_date": "1950-03-12",
+                     "sex": "M", "identity_status": "provisoire" }),
+        )
+        .await;
+    let other = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = gp
+        .put_json(&format!("/v1/patients/{other}"), &qualified)
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["possible_duplicate"], true);
+    let first: Value = gp.get(&path).await.json().await.unwrap();
+    assert_eq!(first["possible_duplicate"], true);
+
+    let log = list(&gp, &format!("{path}/access-log")).await;
+    assert!(log["items"].as_array().unwrap().iter().any(|i| {
+        i["action"] == "patient.identity_update" && i["actor_id"] == nurse.id.as_str()
+    }));
+    app.stop().await;
+}

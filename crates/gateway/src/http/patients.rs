@@ -1,4 +1,4 @@
-//! Patients: create, find, read, erase.
+//! Patients: create, find, read, correct, erase.
 
 use axum::Json;
 use axum::extract::State;
@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
-        .routes(routes!(get_one, erase))
+        .routes(routes!(get_one, update, erase))
 }
 
 const STATUSES: &[&str] = &["provisoire", "recuperee", "validee", "qualifiee"];
@@ -50,6 +50,26 @@ pub struct CreatePatient {
     pub identity_status: String,
     /// The creator's role on the team (default from their profession), e.g. `medecin_traitant`.
     pub creator_role: Option<String>,
+}
+
+/// The corrected identity of a patient: every trait and the status, as at creation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePatient {
+    /// Matricule INS (15 characters, key checked); required for `recuperee` and `qualifiee`.
+    pub ins_matricule: Option<String>,
+    pub ins_oid: Option<String>,
+    pub birth_name: String,
+    pub first_names: String,
+    pub used_name: Option<String>,
+    /// `YYYY-MM-DD`
+    pub birth_date: String,
+    /// `M`, `F` or `I`
+    #[schema(value_type = String, example = "F")]
+    pub sex: Sex,
+    pub birth_place_code: Option<String>,
+    /// `provisoire`, `recuperee`, `validee` or `qualifiee`
+    pub identity_status: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -216,6 +236,41 @@ async fn get_one(
             .await?
             .into(),
     ))
+}
+
+/// Correct a patient's identity traits or status (care-team health professionals and
+/// coordinator). The duplicate flag is re-evaluated; the change is audited.
+#[utoipa::path(put, path = "/v1/patients/{id}", tag = "patients", params(("id" = String, Path)), request_body = UpdatePatient,
+    responses((status = 200, body = PatientOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem), (status = 422, body = Problem)))]
+async fn update(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ApiPath(id): ApiPath<PatientId>,
+    ApiJson(body): ApiJson<UpdatePatient>,
+) -> Result<Json<PatientOut>, ApiError> {
+    let now = Millis::now();
+    let status = parse_enum(
+        "identity_status",
+        &body.identity_status,
+        IdentityStatus::parse,
+        STATUSES,
+    )?;
+    let identity = IdentityInput {
+        ins_matricule: body.ins_matricule,
+        ins_oid: body.ins_oid,
+        birth_name: body.birth_name,
+        first_names: body.first_names,
+        used_name: body.used_name,
+        birth_date: body.birth_date,
+        sex: body.sex,
+        birth_place_code: body.birth_place_code,
+    }
+    .validate(status, now)?;
+    let view = state
+        .store
+        .update_identity(&actor, id, identity, status, now)
+        .await?;
+    Ok(Json(view.into()))
 }
 
 /// Erase a patient at the end of retention (CPTS admin): the data key is destroyed.

@@ -146,6 +146,100 @@ impl Store {
         })
     }
 
+    /// Corrects a patient's identity traits or status (a typo in the birth name, an
+    /// identity qualified after an INSi check). Care-team members only — health
+    /// professionals with a profession, or the team's coordinator; a break-glass grant
+    /// reads, it does not rewrite identities. The traits are resealed, the blind
+    /// indexes recomputed and the duplicate flag re-evaluated against the other
+    /// records; the change is audited (ids only).
+    pub async fn update_identity(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        identity: Identity,
+        status: IdentityStatus,
+        now: Millis,
+    ) -> Result<PatientView> {
+        let mut tx = self.db.begin().await?;
+        let access = match self.access_in(&mut tx, actor, id, now).await {
+            Ok(a) => a,
+            Err(e) => {
+                drop(tx);
+                return Err(self
+                    .refused(actor, id, "patient.identity_update", now, e)
+                    .await);
+            }
+        };
+        let clinician = actor.is_health_professional() && actor.group().is_some();
+        if !access.member || !(clinician || access.coordinator) {
+            return Err(Error::forbidden(
+                "patient.identity_update_forbidden",
+                "only the care team's health professionals and coordinator correct an identity",
+            ));
+        }
+        let bi_name_date = self.blind_index(BI_NAME_DATE, &identity.name_date_key());
+        let bi_ins = identity
+            .ins_matricule
+            .as_ref()
+            .map(|m| self.blind_index(BI_INS, m.as_str()));
+        let duplicates: Vec<String> = sqlx::query_scalar(
+            "select id from patients where erased_at is null and id <> $3 and (bi_name_date = $1 or bi_ins = $2)",
+        )
+        .bind(bi_name_date.as_bytes().to_vec())
+        .bind(bi_ins.as_ref().map(|b| b.as_bytes().to_vec()))
+        .bind(id.as_text())
+        .fetch_all(&mut *tx)
+        .await?;
+        let key = self.data_key_in(&mut tx, &patient_owner(id)).await?;
+        let sealed = seal_json(&key, TABLE, &id.as_text(), "identity", &identity)?;
+        let row = sqlx::query(
+            "update patients set identity = $1, identity_status = $2, bi_name_date = $3, bi_ins = $4, possible_duplicate = $5 \
+             where id = $6 returning created_by, created_at",
+        )
+        .bind(sealed)
+        .bind(status.as_str())
+        .bind(bi_name_date.as_bytes().to_vec())
+        .bind(bi_ins.as_ref().map(|b| b.as_bytes().to_vec()))
+        .bind(i64::from(!duplicates.is_empty()))
+        .bind(id.as_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        for other in &duplicates {
+            sqlx::query("update patients set possible_duplicate = 1 where id = $1")
+                .bind(other)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.audit_in(
+            &mut tx,
+            &[AuditEvent::new(
+                now,
+                Some(actor.account_id),
+                "patient.identity_update",
+                access.purpose(),
+                Outcome::Allowed,
+            )
+            .patient(id)
+            .resource("patient", id)
+            .detail(format!(
+                "status={} possible_duplicates={}",
+                status.as_str(),
+                duplicates.len()
+            ))],
+        )
+        .await?;
+        tx.commit().await?;
+        let created_by: String = row.try_get("created_by")?;
+        Ok(PatientView {
+            id,
+            identity,
+            identity_status: status,
+            possible_duplicate: !duplicates.is_empty(),
+            created_by: AccountId::parse(&created_by).ok_or(Error::not_found("account"))?,
+            created_at: Millis(row.try_get("created_at")?),
+        })
+    }
+
     /// One patient, for an actor who may see them; the read is audited, and so is a
     /// refusal.
     pub async fn get_patient(
