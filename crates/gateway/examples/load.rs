@@ -12,6 +12,8 @@
 //! CORDEE_LOGIN_RATE_LIMIT=1000000 CORDEE_SEND_RATE_LIMIT=1000000 cargo run --release -p cordee-gateway -- serve &
 //! cargo run --release -p cordee-gateway --example load -- --url http://127.0.0.1:8443 \
 //!     --accounts 40 --members 20 --conversations 10 --clients 40 --senders 8 --rate 0 --seconds 20
+//! # a phone coming back: each of --clients devices in turn replays everything (since=0):
+//! cargo run --release -p cordee-gateway --example load -- --catch-up --clients 5 --accounts 40
 //! # idle connections and memory:
 //! cargo run --release -p cordee-gateway --example load -- --idle --clients 5000 --accounts 50 --gateway-pid $(pgrep -f 'cordee serve')
 //! ```
@@ -45,6 +47,7 @@ struct Args {
     inflight: usize,
     seconds: u64,
     idle: bool,
+    catch_up: bool,
     gateway_pid: Option<u32>,
 }
 
@@ -60,6 +63,7 @@ fn args() -> Args {
         inflight: 16,
         seconds: 20,
         idle: false,
+        catch_up: false,
         gateway_pid: None,
     };
     let raw: Vec<String> = std::env::args().skip(1).collect();
@@ -79,6 +83,11 @@ fn args() -> Args {
             "--gateway-pid" => a.gateway_pid = Some(value.parse().unwrap()),
             "--idle" => {
                 a.idle = true;
+                i += 1;
+                continue;
+            }
+            "--catch-up" => {
+                a.catch_up = true;
                 i += 1;
                 continue;
             }
@@ -189,6 +198,10 @@ async fn main() {
     }
     let accounts = Arc::new(accounts);
 
+    if a.catch_up {
+        catch_up(&a, &accounts).await;
+        return;
+    }
     let baseline = a.gateway_pid.and_then(rss_kib);
     let deliveries = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::<u64>::with_capacity(1 << 20)));
@@ -377,4 +390,41 @@ async fn main() {
     if let Some(pid) = a.gateway_pid {
         println!("gateway RSS at the end: {} KiB", rss_kib(pid).unwrap_or(0));
     }
+}
+
+/// Devices reconnecting with `since=0`, one after another: the time until `ready`,
+/// i.e. to replay every event the account may see.
+async fn catch_up(a: &Args, accounts: &[Account]) {
+    let ws_base = a.url.replacen("http", "ws", 1);
+    let mut times = Vec::new();
+    for c in 0..a.clients {
+        let account = &accounts[c % accounts.len()];
+        let mut request = format!("{ws_base}/v1/stream?since=0")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", account.token).parse().unwrap(),
+        );
+        let started = Instant::now();
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut events = 0u64;
+        while let Some(Ok(frame)) = socket.next().await {
+            if let Ws::Text(text) = frame {
+                if text.contains("\"type\":\"ready\"") {
+                    break;
+                }
+                events += 1;
+            }
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "catch-up {c}: {events} events in {:.1} ms ({:.0} events/s)",
+            elapsed.as_secs_f64() * 1000.0,
+            events as f64 / elapsed.as_secs_f64()
+        );
+        times.push(elapsed.as_micros() as u64);
+    }
+    times.sort_unstable();
+    println!("catch-up median {:.1} ms", percentile(&times, 0.5));
 }

@@ -6,6 +6,7 @@
 //! cursors are assigned under a lock in commit order, so a reader resuming from a
 //! cursor never skips an event that commits later with a smaller number.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::any::AnyRow;
@@ -382,56 +383,14 @@ impl Store {
         Ok(results)
     }
 
+    /// One message row, its key looked up (one query for the conversation).
     pub(crate) async fn message_from_row(&self, row: &AnyRow) -> Result<Message> {
-        let id = MessageId::parse(&row.try_get::<String, _>("id")?)
-            .ok_or(Error::not_found("message"))?;
         let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
             .ok_or(Error::not_found("conversation"))?;
-        let deleted_at = row.try_get::<Option<i64>, _>("deleted_at")?.map(Millis);
-        let body = if deleted_at.is_some() {
-            String::new()
-        } else {
-            let owner = self.key_owner_of(conversation_id).await?;
-            let key = self.data_key(&owner).await?;
-            open_str(
-                &key,
-                MESSAGES,
-                &id.as_text(),
-                "body",
-                &row.try_get::<Vec<u8>, _>("body")?,
-            )?
-        };
-        let ids = |text: String| -> Vec<String> {
-            text.split(',')
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        Ok(Message {
-            id,
-            conversation_id,
-            seq: row.try_get("seq")?,
-            client_id: row.try_get("client_id")?,
-            sender_id: AccountId::parse(&row.try_get::<String, _>("sender_id")?)
-                .ok_or(Error::not_found("account"))?,
-            body,
-            attachments: ids(row.try_get("attachments")?)
-                .iter()
-                .filter_map(|a| AttachmentId::parse(a))
-                .collect(),
-            reply_to: row
-                .try_get::<Option<String>, _>("reply_to")?
-                .and_then(|r| MessageId::parse(&r)),
-            mentions: ids(row.try_get("mentions")?)
-                .iter()
-                .filter_map(|a| AccountId::parse(a))
-                .collect(),
-            urgent: row.try_get::<i64, _>("urgent")? != 0,
-            version: row.try_get("version")?,
-            created_at: Millis(row.try_get("created_at")?),
-            edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(Millis),
-            deleted_at,
-        })
+        let key = self
+            .data_key(&self.key_owner_of(conversation_id).await?)
+            .await?;
+        message_with_key(&key, row)
     }
 
     async fn key_owner_of(&self, conversation: ConversationId) -> Result<String> {
@@ -440,10 +399,7 @@ impl Store {
                 .bind(conversation.as_text())
                 .fetch_optional(self.db.reader())
                 .await?;
-        Ok(match patient.flatten() {
-            Some(p) => format!("patient:{p}"),
-            None => format!("conversation:{conversation}"),
-        })
+        Ok(key_owner(conversation, patient.flatten().as_deref()))
     }
 
     /// Messages of a conversation by sequence: the newest `limit` before `before`, or
@@ -499,10 +455,11 @@ impl Store {
             rows.reverse();
             rows
         };
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(self.message_from_row(row).await?);
-        }
+        let key = self.data_key(&conversation.key_owner()).await?;
+        let out = rows
+            .iter()
+            .map(|row| message_with_key(&key, row))
+            .collect::<Result<Vec<_>>>()?;
         if let Some(patient) = conversation.patient_id {
             self.audit(
                 AuditEvent::new(
@@ -824,59 +781,104 @@ impl Store {
         .bind(limit)
         .fetch_all(self.db.reader())
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(self.event_from_row(row).await?);
+        let messages = self.messages_of_events(&rows).await?;
+        rows.iter()
+            .map(|row| event_from_row(row, &messages))
+            .collect()
+    }
+
+    /// The messages the events of one page refer to, read in one statement and each
+    /// opened with its conversation's key (looked up once per conversation): a
+    /// phone catching up on 500 events costs two statements, not a thousand.
+    async fn messages_of_events(&self, rows: &[AnyRow]) -> Result<HashMap<MessageId, Message>> {
+        let mut owners: HashMap<String, String> = HashMap::new();
+        let mut ids: Vec<String> = Vec::new();
+        for row in rows {
+            let Some(id) = row.try_get::<Option<String>, _>("message_id")? else {
+                continue;
+            };
+            let conversation: String = row.try_get("conversation_id")?;
+            let patient: Option<String> = row.try_get("patient_id")?;
+            owners.entry(conversation.clone()).or_insert_with(|| {
+                ConversationId::parse(&conversation)
+                    .map(|c| key_owner(c, patient.as_deref()))
+                    .unwrap_or_default()
+            });
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "select {} from messages where id in ({})",
+            message_columns!(),
+            super::placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            query = query.bind(id.clone());
+        }
+        let found = query.persistent(false).fetch_all(self.db.reader()).await?;
+        let mut keys: HashMap<String, Arc<cordee_crypto::DataKey>> = HashMap::new();
+        for row in &found {
+            let conversation: String = row.try_get("conversation_id")?;
+            let Some(owner) = owners.get(&conversation) else {
+                continue;
+            };
+            let key = match keys.get(owner) {
+                Some(k) => Arc::clone(k),
+                None => {
+                    let k = self.data_key(owner).await?;
+                    keys.insert(owner.clone(), Arc::clone(&k));
+                    k
+                }
+            };
+            let message = message_with_key(&key, row)?;
+            out.insert(message.id, message);
         }
         Ok(out)
     }
+}
 
-    async fn event_from_row(&self, row: &AnyRow) -> Result<StreamEvent> {
-        let cursor: i64 = row.try_get("cursor")?;
-        let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
-            .ok_or(Error::not_found("conversation"))?;
-        let kind: String = row.try_get("kind")?;
-        let message_id = row
-            .try_get::<Option<String>, _>("message_id")?
-            .and_then(|m| MessageId::parse(&m));
-        let actor = row
-            .try_get::<Option<String>, _>("actor_id")?
-            .and_then(|a| AccountId::parse(&a));
-        let message = match message_id {
-            Some(id) => {
-                let r = sqlx::query(concat!(
-                    "select ",
-                    message_columns!(),
-                    " from messages where id = $1"
-                ))
-                .bind(id.as_text())
-                .fetch_one(self.db.reader())
-                .await?;
-                Some(self.message_from_row(&r).await?)
-            }
-            None => None,
-        };
-        let kind = match (kind.as_str(), message, actor) {
-            ("message.created", Some(m), _) => StreamKind::MessageCreated(m),
-            ("message.updated", Some(m), _) => StreamKind::MessageUpdated(m),
-            ("message.deleted", Some(m), _) => StreamKind::MessageDeleted(m),
-            ("receipt", Some(m), Some(a)) => StreamKind::Receipt {
-                account_id: a,
-                up_to_seq: m.seq,
-            },
-            _ => StreamKind::ConversationUpdated,
-        };
-        let patient_id = row
-            .try_get::<Option<String>, _>("patient_id")?
-            .and_then(|p| PatientId::parse(&p));
-        Ok(StreamEvent {
-            cursor,
-            conversation_id,
-            patient_id,
-            kind,
-        })
-    }
+/// A stream event row (with its conversation's `patient_id`) and the message it
+/// refers to, if any.
+fn event_from_row(row: &AnyRow, messages: &HashMap<MessageId, Message>) -> Result<StreamEvent> {
+    let cursor: i64 = row.try_get("cursor")?;
+    let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
+        .ok_or(Error::not_found("conversation"))?;
+    let kind: String = row.try_get("kind")?;
+    let message_id = row
+        .try_get::<Option<String>, _>("message_id")?
+        .and_then(|m| MessageId::parse(&m));
+    let actor = row
+        .try_get::<Option<String>, _>("actor_id")?
+        .and_then(|a| AccountId::parse(&a));
+    let message = message_id.and_then(|id| messages.get(&id).cloned());
+    let kind = match (kind.as_str(), message, actor) {
+        ("message.created", Some(m), _) => StreamKind::MessageCreated(m),
+        ("message.updated", Some(m), _) => StreamKind::MessageUpdated(m),
+        ("message.deleted", Some(m), _) => StreamKind::MessageDeleted(m),
+        ("receipt", Some(m), Some(a)) => StreamKind::Receipt {
+            account_id: a,
+            up_to_seq: m.seq,
+        },
+        _ => StreamKind::ConversationUpdated,
+    };
+    let patient_id = row
+        .try_get::<Option<String>, _>("patient_id")?
+        .and_then(|p| PatientId::parse(&p));
+    Ok(StreamEvent {
+        cursor,
+        conversation_id,
+        patient_id,
+        kind,
+    })
+}
 
+impl Store {
     /// Committed stream events, as they commit (this process only).
     pub fn stream(&self) -> broadcast::Receiver<Arc<StreamEvent>> {
         self.stream.subscribe()
@@ -892,5 +894,64 @@ impl Store {
             .fetch_one(self.db.reader())
             .await?;
         Ok(last.unwrap_or(0))
+    }
+}
+
+/// A message row opened with its conversation's (or patient's) data key.
+fn message_with_key(key: &cordee_crypto::DataKey, row: &AnyRow) -> Result<Message> {
+    let id =
+        MessageId::parse(&row.try_get::<String, _>("id")?).ok_or(Error::not_found("message"))?;
+    let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
+        .ok_or(Error::not_found("conversation"))?;
+    let deleted_at = row.try_get::<Option<i64>, _>("deleted_at")?.map(Millis);
+    let body = if deleted_at.is_some() {
+        String::new()
+    } else {
+        open_str(
+            key,
+            MESSAGES,
+            &id.as_text(),
+            "body",
+            &row.try_get::<Vec<u8>, _>("body")?,
+        )?
+    };
+    let ids = |text: String| -> Vec<String> {
+        text.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    Ok(Message {
+        id,
+        conversation_id,
+        seq: row.try_get("seq")?,
+        client_id: row.try_get("client_id")?,
+        sender_id: AccountId::parse(&row.try_get::<String, _>("sender_id")?)
+            .ok_or(Error::not_found("account"))?,
+        body,
+        attachments: ids(row.try_get("attachments")?)
+            .iter()
+            .filter_map(|a| AttachmentId::parse(a))
+            .collect(),
+        reply_to: row
+            .try_get::<Option<String>, _>("reply_to")?
+            .and_then(|r| MessageId::parse(&r)),
+        mentions: ids(row.try_get("mentions")?)
+            .iter()
+            .filter_map(|a| AccountId::parse(a))
+            .collect(),
+        urgent: row.try_get::<i64, _>("urgent")? != 0,
+        version: row.try_get("version")?,
+        created_at: Millis(row.try_get("created_at")?),
+        edited_at: row.try_get::<Option<i64>, _>("edited_at")?.map(Millis),
+        deleted_at,
+    })
+}
+
+/// Whose data key seals a conversation's messages: its patient's, or its own.
+fn key_owner(conversation: ConversationId, patient: Option<&str>) -> String {
+    match patient {
+        Some(p) => format!("patient:{p}"),
+        None => format!("conversation:{conversation}"),
     }
 }
