@@ -609,3 +609,56 @@ async fn stream_deliveries_of_patient_threads_are_in_the_access_log() {
     assert_eq!(streamed(&access_log().await), 2);
     app.stop().await;
 }
+
+/// Heartbeats find dead devices: one that stops answering pings is dropped after a
+/// missed pong, while one that keeps reading (and so answers them) stays connected.
+#[tokio::test]
+async fn a_device_that_stops_answering_pings_is_dropped() {
+    let app = crate::support::spawn_app_with(|l| l.stream_heartbeat = Some(1)).await;
+    let nurse = app.login("nurse-bernard").await;
+    let token = nurse.bearer().await;
+    let mut silent = connect(&app, &token, None).await;
+    backlog(&mut silent).await;
+    let mut alive = connect(&app, &token, None).await;
+    backlog(&mut alive).await;
+
+    // The live device reads (the client library answers pings) for 3.5 heartbeats.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
+    let mut pings = 0;
+    while let Ok(frame) = tokio::time::timeout_at(deadline, alive.next()).await {
+        match frame {
+            Some(Ok(Ws::Ping(_))) => pings += 1,
+            other => panic!("the live device got {other:?}"),
+        }
+    }
+    assert!(pings >= 2, "{pings} pings in 3.5 s at one per second");
+
+    // The silent one read nothing meanwhile: its pings went unanswered.
+    let mut ended = false;
+    for _ in 0..10 {
+        match tokio::time::timeout(Duration::from_secs(2), silent.next()).await {
+            Ok(Some(Ok(Ws::Ping(_) | Ws::Pong(_)))) => continue,
+            Ok(None | Some(Err(_)) | Some(Ok(Ws::Close(_)))) => {
+                ended = true;
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(ended, "the silent device is still connected");
+
+    // The live one is still served.
+    let conv = group(&nurse, &[]).await;
+    assert_eq!(
+        send(&nurse, &conv, "n-1", "toujours là").await.status(),
+        201
+    );
+    loop {
+        let frame = next(&mut alive).await;
+        if frame["type"] == "message.created" {
+            assert_eq!(frame["data"]["body"], "toujours là");
+            break;
+        }
+    }
+    app.stop().await;
+}

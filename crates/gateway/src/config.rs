@@ -114,6 +114,12 @@ pub struct Layer {
     #[arg(long, env = "CORDEE_SEND_RATE_LIMIT", value_name = "N")]
     pub send_rate_limit: Option<u32>,
 
+    /// Seconds between WebSocket pings; a device that misses one pong is dropped, and
+    /// every open stream rechecks its session this often. Default 25 (under the
+    /// 30–60 s idle timeouts of common proxies and mobile networks).
+    #[arg(long, env = "CORDEE_STREAM_HEARTBEAT", value_name = "SECONDS")]
+    pub stream_heartbeat: Option<u64>,
+
     /// Identity providers; TOML file only (see `[[providers]]` in the README).
     #[arg(skip)]
     #[serde(default)]
@@ -222,6 +228,7 @@ pub struct Settings {
     pub break_glass_duration_secs: u64,
     pub message_limit: usize,
     pub send_rate_limit: u32,
+    pub stream_heartbeat_secs: u64,
     pub providers: Vec<ProviderConfig>,
 }
 
@@ -301,6 +308,7 @@ impl Layer {
             break_glass_duration: self.break_glass_duration.or(lower.break_glass_duration),
             message_limit: self.message_limit.or(lower.message_limit),
             send_rate_limit: self.send_rate_limit.or(lower.send_rate_limit),
+            stream_heartbeat: self.stream_heartbeat.or(lower.stream_heartbeat),
             providers: if self.providers.is_empty() {
                 lower.providers
             } else {
@@ -388,6 +396,7 @@ impl Settings {
                 "CORDEE_MESSAGE_LIMIT",
             )?,
             send_rate_limit: layer.send_rate_limit.unwrap_or(120),
+            stream_heartbeat_secs: layer.stream_heartbeat.unwrap_or(25),
             providers: layer.providers,
         };
         let mut settings = settings;
@@ -458,6 +467,11 @@ impl Settings {
         }
         if self.send_rate_limit == 0 {
             return Err(err("CORDEE_SEND_RATE_LIMIT must be at least 1."));
+        }
+        if self.stream_heartbeat_secs == 0 || self.stream_heartbeat_secs > 300 {
+            return Err(err(
+                "CORDEE_STREAM_HEARTBEAT must be between 1 and 300 seconds.",
+            ));
         }
         if self.login_rate_limit == 0 {
             return Err(err("CORDEE_LOGIN_RATE_LIMIT must be at least 1."));

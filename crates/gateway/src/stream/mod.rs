@@ -34,7 +34,6 @@ use crate::extract::ApiQuery;
 use crate::http::messages::MessageOut;
 use crate::state::AppState;
 
-const HEARTBEAT: Duration = Duration::from_secs(25);
 const BACKLOG_PAGE: i64 = 500;
 const FLUSH_EVERY: usize = 64;
 
@@ -167,7 +166,8 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
     if sink.send(control("ready", last)).await.is_err() {
         return;
     }
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut heartbeat =
+        tokio::time::interval(Duration::from_secs(state.settings.stream_heartbeat_secs));
     heartbeat.tick().await;
     let mut waiting_for_pong = false;
     loop {
