@@ -86,3 +86,24 @@ async fn metrics_count_requests_per_route() {
     assert!(text.contains("cordee_http_request_duration_seconds_bucket"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn metrics_count_open_streams() {
+    let app = spawn_app().await;
+    let nurse = app.login("nurse-bernard").await;
+    let mut socket = crate::messaging::connect(&app, &nurse.bearer().await, None).await;
+    crate::messaging::backlog(&mut socket).await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let open: f64 = text
+        .lines()
+        .find(|l| l.starts_with("cordee_stream_connections "))
+        .unwrap_or_else(|| panic!("no stream gauge in\n{text}"))
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The recorder is process-wide: other tests' streams may be counted too.
+    assert!(open >= 1.0, "{open}");
+    app.stop().await;
+}

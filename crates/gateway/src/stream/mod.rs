@@ -119,6 +119,7 @@ fn control(kind: &str, cursor: i64) -> WsMessage {
 
 async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Option<i64>) {
     let mut registration = state.hub.register(actor.account_id, actor.session_id);
+    let _counted = OpenStream::counted();
     let (mut sink, mut incoming) = socket.split();
     let mut closing = state.closing.clone();
     let mut reads = reads::Reads::default();
@@ -241,6 +242,22 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                 return;
             }
         }
+    }
+}
+
+/// Counts open streams in the `cordee_stream_connections` gauge while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn counted() -> OpenStream {
+        metrics::gauge!("cordee_stream_connections").increment(1.0);
+        OpenStream
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("cordee_stream_connections").decrement(1.0);
     }
 }
 
