@@ -29,6 +29,10 @@ pub enum Command {
     /// Audit log checks.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent, checked copy of the SQLite database while the gateway keeps
+    /// serving (PostgreSQL: use pg_dump). The copy is sealed with the master key: keep
+    /// that key apart from it.
+    Backup(BackupArgs),
 }
 
 #[derive(Subcommand)]
@@ -54,6 +58,15 @@ pub struct Common {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub settings: Layer,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The file to write; never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Args)]

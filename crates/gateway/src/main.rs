@@ -62,6 +62,10 @@ async fn run(cli: Cli) -> ExitCode {
             Ok(s) => audit_verify(s).await,
             Err(code) => return code,
         },
+        Command::Backup(args) => match settings(args.common) {
+            Ok(s) => backup(s, &args.to).await,
+            Err(code) => return code,
+        },
     };
     match result {
         Ok(code) => code,
@@ -104,6 +108,25 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         );
     }
     gateway.run(listener, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn backup(settings: Settings, to: &std::path::Path) -> anyhow::Result<ExitCode> {
+    telemetry::init(settings.log_format, "warn");
+    let db = cordee_gateway::connect(&settings).await?;
+    let written = db.backup_to(to).await;
+    db.close().await;
+    let bytes = written?;
+    println!(
+        "backup written to {} ({:.1} MB, integrity checked)",
+        to.display(),
+        bytes as f64 / 1_048_576.0
+    );
+    println!(
+        "It is sealed with the master key {}: keep a copy of that key apart from the backup. \
+         Without the key the backup is unreadable; with both, everything is.",
+        settings.master_key_file.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -12,14 +12,14 @@ use cordee_pathway::store::{Db, DbOptions, Keys, NewPatient, Store};
 
 use crate::support::{cordee, run, scratch, stderr, stdout};
 
-async fn open_store(url: &str, key_file: &std::path::Path) -> Store {
+pub async fn open_store(url: &str, key_file: &std::path::Path) -> Store {
     let db = Db::connect(&DbOptions::new(url)).await.unwrap();
     db.migrate().await.unwrap();
     let file = MasterKeyFile::parse(&std::fs::read_to_string(key_file).unwrap()).unwrap();
     Store::open(db, Keys::new(Keyring::new(&file).unwrap(), None))
 }
 
-async fn gp(store: &Store) -> Actor {
+pub async fn gp(store: &Store) -> Actor {
     let id = AccountId::new();
     sqlx::query(
         "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at, profession_codes) \
@@ -39,7 +39,7 @@ async fn gp(store: &Store) -> Actor {
     }
 }
 
-fn identity(name: &str) -> cordee_pathway::patient::Identity {
+pub fn identity(name: &str) -> cordee_pathway::patient::Identity {
     IdentityInput {
         ins_matricule: None,
         ins_oid: None,

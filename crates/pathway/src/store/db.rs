@@ -237,6 +237,57 @@ impl Db {
         }
     }
 
+    /// Writes a consistent copy of a SQLite database to `to`, which must not exist,
+    /// while gateways keep writing (`VACUUM INTO` reads one snapshot of the WAL
+    /// database), then checks the copy (`integrity_check`, migrations present) and
+    /// makes it private (0600). Returns its size in bytes. PostgreSQL has its own
+    /// tools (`pg_dump`, a provider's snapshots): refused there with a clear error.
+    pub async fn backup_to(&self, to: &Path) -> Result<u64> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::invalid(
+                "backup.postgres",
+                "cordee backup copies SQLite databases; back up PostgreSQL with pg_dump or your provider's snapshots",
+            ));
+        }
+        if to.exists() {
+            return Err(Error::conflict(
+                "backup.exists",
+                format!(
+                    "{} exists already; a backup never overwrites a file",
+                    to.display()
+                ),
+            ));
+        }
+        let target = to
+            .to_str()
+            .ok_or_else(|| Error::invalid("backup.path", "the backup path must be valid UTF-8"))?;
+        // On the writer connection: readers are `query_only`, which refuses to
+        // create the copy. It only reads the source (a snapshot; WAL lets other
+        // processes go on writing).
+        sqlx::query("vacuum into $1")
+            .bind(target)
+            .execute(&self.write)
+            .await?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| Error::Unavailable(format!("cannot restrict the backup: {e}")))?;
+        }
+        let copy = Db::connect(&DbOptions::new(format!("sqlite://{target}"))).await?;
+        let verdict: String = sqlx::query_scalar("pragma integrity_check")
+            .fetch_one(&copy.read)
+            .await?;
+        let pending = copy.readiness().await.pending_migrations;
+        copy.close().await;
+        if verdict != "ok" || pending > 0 {
+            return Err(Error::Unavailable(format!(
+                "the backup at {target} failed its check ({verdict}; {pending} migrations missing)"
+            )));
+        }
+        Ok(std::fs::metadata(to).map(|m| m.len()).unwrap_or(0))
+    }
+
     /// Closes both pools, waiting for connections in use to be returned; SQLite
     /// checkpoints its WAL when the last connection closes.
     pub async fn close(&self) {
