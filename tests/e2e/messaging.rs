@@ -662,3 +662,59 @@ async fn a_device_that_stops_answering_pings_is_dropped() {
     }
     app.stop().await;
 }
+
+/// A patient's threads are part of the file: the export carries them, messages in
+/// order and deletions as tombstones.
+#[tokio::test]
+async fn the_patient_export_carries_the_patient_threads() {
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    let nurse = app.login("nurse-bernard").await;
+    let patient = patient_with_team(&gp, &[&nurse]).await;
+    let thread: Value = nurse
+        .post_json("/v1/conversations", &json!({ "kind": "patient", "patient_id": patient, "category": "soins", "title": "Plaie" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let thread = thread["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        send(&nurse, &thread, "n-1", "Plaie propre").await.status(),
+        201
+    );
+    let oops: Value = send(&nurse, &thread, "n-2", "mauvais patient")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = nurse
+        .delete(&format!(
+            "/v1/conversations/{thread}/messages/{}",
+            oops["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        send(&gp, &thread, "g-1", "Je passe demain").await.status(),
+        201
+    );
+
+    let export: Value = gp
+        .get(&format!("/v1/patients/{patient}/export"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let threads = export["conversations"].as_array().unwrap();
+    assert_eq!(threads.len(), 1, "{export}");
+    assert_eq!(threads[0]["id"], thread.as_str());
+    assert_eq!(threads[0]["title"], "Plaie");
+    let messages = threads[0]["messages"].as_array().unwrap();
+    let bodies: Vec<&str> = messages
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, vec!["Plaie propre", "", "Je passe demain"]);
+    assert!(messages[1]["deleted_at"].is_string(), "{}", messages[1]);
+    app.stop().await;
+}

@@ -337,6 +337,19 @@ pub struct ExportOut {
     pub consent: ConsentOut,
     /// Every entry of every category, each with all its versions.
     pub entries: Vec<EntryOut>,
+    /// Every conversation about the patient, with its messages (deleted ones as
+    /// tombstones): they are part of the file.
+    pub conversations: Vec<ThreadExport>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThreadExport {
+    pub id: String,
+    pub category: Option<String>,
+    pub title: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub messages: Vec<super::messages::MessageOut>,
 }
 
 /// The whole file as JSON, for the patient (by their médecin traitant).
@@ -363,6 +376,18 @@ async fn export(
                 let mut out = EntryOut::from(e);
                 out.versions = Some(versions.into_iter().map(VersionOut::from).collect());
                 out
+            })
+            .collect(),
+        conversations: export
+            .conversations
+            .into_iter()
+            .map(|(c, messages)| ThreadExport {
+                id: c.id.to_string(),
+                category: c.category.map(|k| k.as_str().to_string()),
+                title: c.title,
+                created_by: c.created_by.to_string(),
+                created_at: ts(c.created_at),
+                messages: messages.iter().map(Into::into).collect(),
             })
             .collect(),
     };

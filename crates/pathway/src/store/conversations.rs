@@ -368,6 +368,31 @@ impl Store {
             .collect())
     }
 
+    /// Every thread about a patient with all its messages (deleted ones as
+    /// tombstones), oldest first: the messaging part of the patient's file, for the
+    /// export. The caller has checked the right to export.
+    pub(crate) async fn patient_threads(
+        &self,
+        patient: PatientId,
+    ) -> Result<Vec<(Conversation, Vec<crate::conversation::Message>)>> {
+        let rows = sqlx::query(concat!(
+            "select ",
+            conversation_columns!(),
+            " from conversations c left join conversation_members me on me.conversation_id = c.id and me.account_id = ''",
+            " where c.patient_id = $1 order by c.created_at, c.id"
+        ))
+        .bind(patient.as_text())
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let conversation = self.conversation_from_row(row).await?;
+            let messages = self.all_messages(&conversation).await?;
+            out.push((conversation, messages));
+        }
+        Ok(out)
+    }
+
     async fn conversation_from_row(&self, row: &AnyRow) -> Result<Conversation> {
         let id = ConversationId::parse(&row.try_get::<String, _>("id")?)
             .ok_or(Error::not_found("conversation"))?;

@@ -402,6 +402,20 @@ impl Store {
         Ok(key_owner(conversation, patient.flatten().as_deref()))
     }
 
+    /// Every message of a conversation in order (for the patient's export).
+    pub(crate) async fn all_messages(&self, conversation: &Conversation) -> Result<Vec<Message>> {
+        let rows = sqlx::query(concat!(
+            "select ",
+            message_columns!(),
+            " from messages where conversation_id = $1 order by seq"
+        ))
+        .bind(conversation.id.as_text())
+        .fetch_all(self.db.reader())
+        .await?;
+        let key = self.data_key(&conversation.key_owner()).await?;
+        rows.iter().map(|row| message_with_key(&key, row)).collect()
+    }
+
     /// Messages of a conversation by sequence: the newest `limit` before `before`, or
     /// the oldest `limit` after `after` (both exclusive, as message ids).
     pub async fn list_messages(

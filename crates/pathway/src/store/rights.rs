@@ -68,6 +68,11 @@ pub struct Export {
     pub care_team: Vec<super::Member>,
     pub consent: Consent,
     pub entries: Vec<(Entry, Vec<EntryVersion>)>,
+    /// The threads about the patient, each with its messages: part of the file.
+    pub conversations: Vec<(
+        crate::conversation::Conversation,
+        Vec<crate::conversation::Message>,
+    )>,
     pub exported_at: Millis,
 }
 
@@ -562,6 +567,7 @@ impl Store {
         for id in ids.iter().filter_map(|i| EntryId::parse(i)) {
             entries.push(self.entry_for_export(&key, patient, id).await?);
         }
+        let conversations = self.patient_threads(patient).await?;
         self.audit(
             AuditEvent::new(
                 now,
@@ -571,7 +577,11 @@ impl Store {
                 Outcome::Allowed,
             )
             .patient(patient)
-            .detail(format!("entries={}", entries.len())),
+            .detail(format!(
+                "entries={} conversations={}",
+                entries.len(),
+                conversations.len()
+            )),
         )
         .await?;
         Ok(Export {
@@ -579,6 +589,7 @@ impl Store {
             care_team,
             consent,
             entries,
+            conversations,
             exported_at: now,
         })
     }
