@@ -277,3 +277,54 @@ async fn login_is_rate_limited_per_address() {
     problem(r, 429, "auth.rate_limited").await;
     app.stop().await;
 }
+
+/// A bearer token lives no longer than the login it was issued from: logging out,
+/// or revoking that login from another device, ends the token too.
+#[tokio::test]
+async fn ending_a_login_ends_the_tokens_issued_from_it() {
+    let app = spawn_app().await;
+    let laptop = app.login("gp-martin").await;
+    let phone = app.login("gp-martin").await;
+    let me_with = |token: String| {
+        let url = app.url("/v1/me");
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let laptop_token = laptop.bearer().await;
+    let phone_token = phone.bearer().await;
+    assert_eq!(me_with(laptop_token.clone()).await.status(), 200);
+    assert_eq!(me_with(phone_token.clone()).await.status(), 200);
+
+    // The phone's login is revoked from the laptop: its token ends with it.
+    let sessions: Value = laptop.get("/v1/auth/sessions").await.json().await.unwrap();
+    let phone_login = sessions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false && s["kind"] == "browser")
+        .unwrap_or_else(|| panic!("{sessions}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        laptop
+            .delete(&format!("/v1/auth/sessions/{phone_login}"))
+            .await
+            .status(),
+        204
+    );
+    problem(me_with(phone_token).await, 401, "auth.session_expired").await;
+    assert_eq!(me_with(laptop_token.clone()).await.status(), 200);
+
+    // Logging out of the laptop ends the laptop's token.
+    let r = laptop.post_json("/v1/auth/logout", &json!({})).await;
+    assert_eq!(r.status(), 200);
+    problem(me_with(laptop_token).await, 401, "auth.session_expired").await;
+    app.stop().await;
+}

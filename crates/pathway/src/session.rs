@@ -76,6 +76,8 @@ pub struct NewSession {
     pub activity_index: usize,
     pub user_agent: Option<String>,
     pub expires_at: Millis,
+    /// The login a bearer token was issued from: ending it ends the token.
+    pub parent: Option<SessionId>,
 }
 
 #[derive(Clone)]

@@ -294,6 +294,7 @@ async fn complete(
                 activity_index: 0,
                 user_agent: ctx.user_agent.clone(),
                 expires_at: ctx.now.plus_millis(lifetime_ms),
+                parent: None,
             },
             &token::hash(&session_token),
             replaces.as_ref(),

@@ -214,6 +214,7 @@ async fn tokens(
                 activity_index: parent.activity_index,
                 user_agent: None,
                 expires_at: parent.expires_at,
+                parent: Some(parent.id),
             },
             &token::hash(&secret),
             None,
@@ -258,11 +259,13 @@ async fn logout(
 ) -> Result<Response, ApiError> {
     let now = Millis::now();
     let s = &current.session;
-    state
+    let derived = state
         .store
         .revoke_session(s.account_id, s.id, RevokeReason::Logout, now)
         .await?;
-    state.hub.end_session(s.account_id, s.id);
+    for ended in std::iter::once(s.id).chain(derived) {
+        state.hub.end_session(s.account_id, ended);
+    }
     events::record(
         &state,
         AuthEvent {
@@ -375,11 +378,13 @@ async fn revoke_session(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = SessionId::parse(&id).ok_or_else(|| ApiError::not_found("auth.session_not_found"))?;
-    state
+    let derived = state
         .store
         .revoke_session(current.account.id, id, RevokeReason::Revoked, Millis::now())
         .await?;
-    state.hub.end_session(current.account.id, id);
+    for ended in std::iter::once(id).chain(derived) {
+        state.hub.end_session(current.account.id, ended);
+    }
     events::record(
         &state,
         AuthEvent {

@@ -95,8 +95,8 @@ impl Store {
         }
         sqlx::query(
             "insert into sessions (id, account_id, token_hash, kind, provider_id, id_token,
-               exercice_index, activity_index, user_agent, created_at, last_seen_at, expires_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+               exercice_index, activity_index, user_agent, created_at, last_seen_at, expires_at, parent_id)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
         )
         .bind(id.as_text())
         .bind(new.account_id.as_text())
@@ -109,6 +109,7 @@ impl Store {
         .bind(new.user_agent.as_deref())
         .bind(now.0)
         .bind(new.expires_at.0)
+        .bind(new.parent.map(|p| p.as_text()))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -182,8 +183,10 @@ impl Store {
         rows.into_iter().map(session_from_row).collect()
     }
 
-    /// Ends one of the account's sessions. Someone else's session, or one already
-    /// ended, is `NotFound`: ids of sessions are not an oracle.
+    /// Ends one of the account's sessions, and the bearer tokens issued from it;
+    /// returns the ids of the tokens it ended too (their streams must close). Someone
+    /// else's session, or one already ended, is `NotFound`: ids of sessions are not an
+    /// oracle.
     #[instrument(skip_all, fields(account = %account, session = %id, reason = reason.as_str()))]
     pub async fn revoke_session(
         &self,
@@ -191,9 +194,10 @@ impl Store {
         id: SessionId,
         reason: RevokeReason,
         now: Millis,
-    ) -> Result<()> {
+    ) -> Result<Vec<SessionId>> {
         // After this write no remembered session may be served (see memo.rs).
         let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
+        let mut tx = self.db().begin().await?;
         let done = sqlx::query(
             "update sessions set revoked_at = $1, revoked_reason = $2
              where id = $3 and account_id = $4 and revoked_at is null",
@@ -202,12 +206,23 @@ impl Store {
         .bind(reason.as_str())
         .bind(id.as_text())
         .bind(account.as_text())
-        .execute(self.db().writer())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(Error::not_found("session"));
         }
-        Ok(())
+        let derived: Vec<String> = sqlx::query_scalar(
+            "update sessions set revoked_at = $1, revoked_reason = $2
+             where parent_id = $3 and account_id = $4 and revoked_at is null returning id",
+        )
+        .bind(now.0)
+        .bind(reason.as_str())
+        .bind(id.as_text())
+        .bind(account.as_text())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(derived.iter().filter_map(|d| SessionId::parse(d)).collect())
     }
 
     /// Remembers the exercice (and activity) chosen for this session. The caller has

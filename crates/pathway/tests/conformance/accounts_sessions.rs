@@ -43,6 +43,7 @@ fn new_session(account: AccountId, expires_at: Millis) -> NewSession {
         activity_index: 0,
         user_agent: Some("test".into()),
         expires_at,
+        parent: None,
     }
 }
 
