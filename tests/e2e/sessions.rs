@@ -103,14 +103,19 @@ async fn logout_ends_the_session_and_returns_the_provider_end_session_url() {
     );
 
     problem(nurse.get("/v1/me").await, 401, "auth.required").await;
-    // The bearer token minted before is another session: it lives on until revoked.
+    // The bearer token minted from this login ended with it: otherwise whoever held
+    // the session for a moment could mint a token that outlives its revocation.
     let r = reqwest::Client::new()
         .get(app.url("/v1/me"))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    problem(r, 401, "auth.session_expired").await;
+
+    // A token logs itself out without an end-session URL (it has no ID token).
+    let nurse = app.login("nurse-bernard").await;
+    let token = nurse.bearer().await;
     let r = reqwest::Client::new()
         .post(app.url("/v1/auth/logout"))
         .bearer_auth(&token)
@@ -126,6 +131,11 @@ async fn logout_ends_the_session_and_returns_the_provider_end_session_url() {
         .await
         .unwrap();
     problem(r, 401, "auth.session_expired").await;
+    assert_eq!(
+        nurse.get("/v1/me").await.status(),
+        200,
+        "the login itself goes on"
+    );
     app.stop().await;
 }
 
