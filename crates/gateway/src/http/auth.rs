@@ -190,7 +190,8 @@ pub struct BearerToken {
 }
 
 /// A bearer token for the current session's account (CLI, mobile, scripts). It lives
-/// no longer than the login it comes from and keeps its chosen exercice.
+/// no longer than the login it comes from (it expires with it and ends when that login
+/// is logged out or revoked) and keeps its chosen exercice.
 #[utoipa::path(post, path = "/v1/auth/tokens", tag = "auth",
     responses((status = 201, body = BearerToken),
         (status = 401, body = Problem, content_type = "application/problem+json"),
