@@ -6,7 +6,9 @@ use axum::http::StatusCode;
 use cordee_pathway::Millis;
 use cordee_pathway::care_team::TeamRole;
 use cordee_pathway::ids::PatientId;
-use cordee_pathway::patient::{IdentityInput, IdentityStatus, PatientQuery, Sex};
+use cordee_pathway::patient::{
+    Identity as PatientIdentity, IdentityInput, IdentityStatus, PatientQuery, Sex,
+};
 use cordee_pathway::store::{NewPatient, PatientView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -70,6 +72,30 @@ pub struct UpdatePatient {
     pub birth_place_code: Option<String>,
     /// `provisoire`, `recuperee`, `validee` or `qualifiee`
     pub identity_status: String,
+}
+
+impl UpdatePatient {
+    /// The traits checked against the INS rules for the status they claim.
+    fn validated(self, now: Millis) -> Result<(PatientIdentity, IdentityStatus), ApiError> {
+        let status = parse_enum(
+            "identity_status",
+            &self.identity_status,
+            IdentityStatus::parse,
+            STATUSES,
+        )?;
+        let identity = IdentityInput {
+            ins_matricule: self.ins_matricule,
+            ins_oid: self.ins_oid,
+            birth_name: self.birth_name,
+            first_names: self.first_names,
+            used_name: self.used_name,
+            birth_date: self.birth_date,
+            sex: self.sex,
+            birth_place_code: self.birth_place_code,
+        }
+        .validate(status, now)?;
+        Ok((identity, status))
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -146,18 +172,12 @@ async fn create(
     ApiJson(body): ApiJson<CreatePatient>,
 ) -> Result<(StatusCode, Json<PatientOut>), ApiError> {
     let now = Millis::now();
-    let status = parse_enum(
-        "identity_status",
-        &body.identity_status,
-        IdentityStatus::parse,
-        STATUSES,
-    )?;
     let creator_role = body
         .creator_role
         .as_deref()
         .map(|r| parse_enum("creator_role", r, TeamRole::parse, &super::care_team::ROLES))
         .transpose()?;
-    let identity = IdentityInput {
+    let (identity, status) = UpdatePatient {
         ins_matricule: body.ins_matricule,
         ins_oid: body.ins_oid,
         birth_name: body.birth_name,
@@ -166,8 +186,9 @@ async fn create(
         birth_date: body.birth_date,
         sex: body.sex,
         birth_place_code: body.birth_place_code,
+        identity_status: body.identity_status,
     }
-    .validate(status, now)?;
+    .validated(now)?;
     let view = state
         .store
         .create_patient(
@@ -249,23 +270,7 @@ async fn update(
     ApiJson(body): ApiJson<UpdatePatient>,
 ) -> Result<Json<PatientOut>, ApiError> {
     let now = Millis::now();
-    let status = parse_enum(
-        "identity_status",
-        &body.identity_status,
-        IdentityStatus::parse,
-        STATUSES,
-    )?;
-    let identity = IdentityInput {
-        ins_matricule: body.ins_matricule,
-        ins_oid: body.ins_oid,
-        birth_name: body.birth_name,
-        first_names: body.first_names,
-        used_name: body.used_name,
-        birth_date: body.birth_date,
-        sex: body.sex,
-        birth_place_code: body.birth_place_code,
-    }
-    .validate(status, now)?;
+    let (identity, status) = body.validated(now)?;
     let view = state
         .store
         .update_identity(&actor, id, identity, status, now)

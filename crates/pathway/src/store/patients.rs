@@ -68,13 +68,7 @@ impl Store {
             .as_ref()
             .map(|m| self.blind_index(BI_INS, m.as_str()));
         let mut tx = self.db.begin().await?;
-        let duplicates: Vec<String> = sqlx::query_scalar(
-            "select id from patients where erased_at is null and (bi_name_date = $1 or bi_ins = $2)",
-        )
-        .bind(bi_name_date.as_bytes().to_vec())
-        .bind(bi_ins.as_ref().map(|b| b.as_bytes().to_vec()))
-        .fetch_all(&mut *tx)
-        .await?;
+        let duplicates = flag_duplicates(&mut tx, id, &bi_name_date, bi_ins.as_ref()).await?;
         let key = self
             .create_data_key(&mut tx, &patient_owner(id), now)
             .await?;
@@ -93,12 +87,6 @@ impl Store {
         .bind(now.0)
         .execute(&mut *tx)
         .await?;
-        for other in &duplicates {
-            sqlx::query("update patients set possible_duplicate = 1 where id = $1")
-                .bind(other)
-                .execute(&mut *tx)
-                .await?;
-        }
         sqlx::query(
             "insert into care_team_members (id, patient_id, account_id, role, added_by, start_at) values ($1, $2, $3, $4, $5, $6)",
         )
@@ -182,14 +170,7 @@ impl Store {
             .ins_matricule
             .as_ref()
             .map(|m| self.blind_index(BI_INS, m.as_str()));
-        let duplicates: Vec<String> = sqlx::query_scalar(
-            "select id from patients where erased_at is null and id <> $3 and (bi_name_date = $1 or bi_ins = $2)",
-        )
-        .bind(bi_name_date.as_bytes().to_vec())
-        .bind(bi_ins.as_ref().map(|b| b.as_bytes().to_vec()))
-        .bind(id.as_text())
-        .fetch_all(&mut *tx)
-        .await?;
+        let duplicates = flag_duplicates(&mut tx, id, &bi_name_date, bi_ins.as_ref()).await?;
         let key = self.data_key_in(&mut tx, &patient_owner(id)).await?;
         let sealed = seal_json(&key, TABLE, &id.as_text(), "identity", &identity)?;
         let row = sqlx::query(
@@ -204,12 +185,6 @@ impl Store {
         .bind(id.as_text())
         .fetch_one(&mut *tx)
         .await?;
-        for other in &duplicates {
-            sqlx::query("update patients set possible_duplicate = 1 where id = $1")
-                .bind(other)
-                .execute(&mut *tx)
-                .await?;
-        }
         self.audit_in(
             &mut tx,
             &[AuditEvent::new(
@@ -449,4 +424,30 @@ impl Store {
         self.team_changed(id);
         Ok(())
     }
+}
+
+/// The other live records with the same birth name and date or the same INS as
+/// patient `id`: each is flagged as a possible duplicate (identitovigilance checks
+/// them); the caller flags `id` itself when the list is not empty.
+async fn flag_duplicates(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: PatientId,
+    bi_name_date: &cordee_crypto::BlindIndex,
+    bi_ins: Option<&cordee_crypto::BlindIndex>,
+) -> Result<Vec<String>> {
+    let duplicates: Vec<String> = sqlx::query_scalar(
+        "select id from patients where erased_at is null and id <> $3 and (bi_name_date = $1 or bi_ins = $2)",
+    )
+    .bind(bi_name_date.as_bytes().to_vec())
+    .bind(bi_ins.map(|b| b.as_bytes().to_vec()))
+    .bind(id.as_text())
+    .fetch_all(&mut **tx)
+    .await?;
+    for other in &duplicates {
+        sqlx::query("update patients set possible_duplicate = 1 where id = $1")
+            .bind(other)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(duplicates)
 }
