@@ -66,6 +66,21 @@ pub async fn send(
     .await
 }
 
+/// A `soins` thread about `patient`, titled "Plaie", opened by `user`.
+async fn patient_thread(user: &User, patient: &str) -> String {
+    let r = user
+        .post_json(
+            "/v1/conversations",
+            &json!({ "kind": "patient", "patient_id": patient, "category": "soins", "title": "Plaie" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn group(owner: &User, members: &[&User]) -> String {
     let ids: Vec<&str> = members.iter().map(|m| m.id.as_str()).collect();
     let r = owner
@@ -313,13 +328,7 @@ async fn leaving_the_care_team_stops_delivery_at_once() {
     let gp = app.login("gp-martin").await;
     let nurse = app.login("nurse-bernard").await;
     let patient = patient_with_team(&gp, &[&nurse]).await;
-    let thread: Value = nurse
-        .post_json("/v1/conversations", &json!({ "kind": "patient", "patient_id": patient, "category": "soins", "title": "Plaie" }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let thread = thread["id"].as_str().unwrap().to_string();
+    let thread = patient_thread(&nurse, &patient).await;
     let mut s = connect(&app, &nurse.bearer().await, None).await;
     backlog(&mut s).await;
     assert_eq!(send(&gp, &thread, "g1", "avant").await.status(), 201);
@@ -560,13 +569,7 @@ async fn stream_deliveries_of_patient_threads_are_in_the_access_log() {
     let gp = app.login("gp-martin").await;
     let nurse = app.login("nurse-bernard").await;
     let patient = patient_with_team(&gp, &[&nurse]).await;
-    let thread: Value = gp
-        .post_json("/v1/conversations", &json!({ "kind": "patient", "patient_id": patient, "category": "soins", "title": "Plaie" }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let thread = thread["id"].as_str().unwrap().to_string();
+    let thread = patient_thread(&gp, &patient).await;
     let streamed = |log: &Value| -> usize {
         log["items"]
             .as_array()
@@ -671,13 +674,7 @@ async fn the_patient_export_carries_the_patient_threads() {
     let gp = app.login("gp-martin").await;
     let nurse = app.login("nurse-bernard").await;
     let patient = patient_with_team(&gp, &[&nurse]).await;
-    let thread: Value = nurse
-        .post_json("/v1/conversations", &json!({ "kind": "patient", "patient_id": patient, "category": "soins", "title": "Plaie" }))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let thread = thread["id"].as_str().unwrap().to_string();
+    let thread = patient_thread(&nurse, &patient).await;
     assert_eq!(
         send(&nurse, &thread, "n-1", "Plaie propre").await.status(),
         201
