@@ -715,3 +715,92 @@ async fn the_patient_export_carries_the_patient_threads() {
     assert!(messages[1]["deleted_at"].is_string(), "{}", messages[1]);
     app.stop().await;
 }
+
+/// Two gateway instances on one database: a message sent through one reaches a
+/// device connected to the other (read back from the database within a second or
+/// so), in order, and the member list follows team changes made on either.
+#[tokio::test]
+async fn two_instances_deliver_each_others_messages() {
+    let first = spawn_app().await;
+    let (url, dir) = (first.db.url.clone(), first.dir.clone());
+    let second = crate::support::spawn_app_with(|l| {
+        l.database_url = Some(url);
+        l.data_dir = Some(dir);
+    })
+    .await;
+    let gp = first.login("gp-martin").await;
+    let nurse = second.login("nurse-bernard").await;
+    let conv = group(&gp, &[&nurse]).await;
+    let mut socket = connect(&second, &nurse.bearer().await, None).await;
+    backlog(&mut socket).await;
+    for n in 0..3 {
+        let body = format!("message {n}");
+        assert_eq!(
+            send(&gp, &conv, &format!("g-{n}"), &body).await.status(),
+            201
+        );
+    }
+    let mut bodies = Vec::new();
+    while bodies.len() < 3 {
+        let frame = next(&mut socket).await;
+        if frame["type"] == "message.created" {
+            bodies.push(frame["data"]["body"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(bodies, vec!["message 0", "message 1", "message 2"]);
+
+    // The nurse leaves a patient's team through the first instance: the second, where
+    // her device is, stops delivering that thread once it has re-read the audience.
+    let patient = patient_with_team(&gp, &[&nurse]).await;
+    let thread = patient_thread(&gp, &patient).await;
+    let gp_on_second = second.login("gp-martin").await;
+    assert_eq!(
+        send(&gp_on_second, &thread, "t-1", "avant").await.status(),
+        201
+    );
+    loop {
+        let frame = next(&mut socket).await;
+        if frame["type"] == "message.created" && frame["data"]["body"] == "avant" {
+            break;
+        }
+    }
+    let team: Value = gp
+        .get(&format!("/v1/patients/{patient}/care-team"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let member = team["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["account_id"] == nurse.id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = gp
+        .delete(&format!("/v1/patients/{patient}/care-team/{member}"))
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        send(&gp_on_second, &thread, "t-2", "après").await.status(),
+        201
+    );
+    assert_eq!(
+        send(&gp_on_second, &conv, "g-marker", "marqueur")
+            .await
+            .status(),
+        201
+    );
+    loop {
+        let frame = next(&mut socket).await;
+        if frame["type"] == "message.created" {
+            assert_eq!(frame["data"]["body"], "marqueur", "{frame}");
+            break;
+        }
+    }
+    second.stop().await;
+    first.stop().await;
+}

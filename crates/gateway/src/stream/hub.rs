@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cordee_pathway::Millis;
-use cordee_pathway::conversation::StreamKind;
+use cordee_pathway::conversation::{StreamEvent, StreamKind};
 use cordee_pathway::ids::{AccountId, ConversationId, PatientId, SessionId};
 use cordee_pathway::store::{Change, Store};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -186,50 +186,117 @@ impl Hub {
     }
 }
 
+/// How often the fan-out looks for events committed by other gateway instances (and
+/// forgets the audiences it cached, which their team changes may have made stale).
+const TAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Events read from the database at a time when catching up.
+const TAIL_PAGE: i64 = 500;
+
+/// Delivers committed events in cursor order. This process's events arrive through
+/// the store's channel; events committed by other instances on the same database are
+/// read back from it: when a local event skips cursors (another instance committed
+/// in between), and every [`TAIL_EVERY`] otherwise. Committed cursors form an
+/// unbroken sequence, so reading a range never skips an event that commits later.
 async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
     let mut events = store.stream();
     let mut changes = store.changes();
-    let mut audiences: HashMap<ConversationId, Arc<Audience>> = HashMap::new();
+    let mut fan = Fan {
+        hub,
+        store,
+        push,
+        audiences: HashMap::new(),
+        delivered: 0,
+    };
+    fan.delivered = fan.store.stream_head().await.unwrap_or(0);
+    let mut tail = tokio::time::interval(TAIL_EVERY);
+    tail.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let event = tokio::select! {
-            e = events.recv() => e,
-            c = changes.recv() => {
-                forget(&mut audiences, c.ok());
-                continue;
-            }
-        };
-        let event = match event {
-            Ok(e) => e,
-            Err(RecvError::Lagged(n)) => {
-                tracing::warn!(
-                    missed = n,
-                    "stream fan-out fell behind; every device resyncs"
-                );
-                hub.cut_off_all();
-                continue;
-            }
-            Err(RecvError::Closed) => break,
-        };
-        // A change published before this event must apply to it (a member removed
-        // just before a message was sent must not receive it).
-        loop {
-            match changes.try_recv() {
-                Ok(c) => forget(&mut audiences, Some(c)),
-                Err(TryRecvError::Lagged(_)) => audiences.clear(),
-                Err(_) => break,
+        tokio::select! {
+            e = events.recv() => match e {
+                Ok(event) => {
+                    // A change published before this event must apply to it (a member
+                    // removed just before a message was sent must not receive it).
+                    loop {
+                        match changes.try_recv() {
+                            Ok(c) => forget(&mut fan.audiences, Some(c)),
+                            Err(TryRecvError::Lagged(_)) => fan.audiences.clear(),
+                            Err(_) => break,
+                        }
+                    }
+                    if event.cursor > fan.delivered + 1 {
+                        fan.catch_up(event.cursor - 1).await;
+                    }
+                    if event.cursor > fan.delivered {
+                        fan.deliver(&event).await;
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "stream fan-out fell behind; every device resyncs"
+                    );
+                    fan.hub.cut_off_all();
+                    fan.delivered = fan.store.stream_head().await.unwrap_or(fan.delivered);
+                }
+                Err(RecvError::Closed) => break,
+            },
+            c = changes.recv() => forget(&mut fan.audiences, c.ok()),
+            _ = tail.tick() => {
+                fan.audiences.clear();
+                match fan.store.stream_head().await {
+                    Ok(head) if head > fan.delivered => fan.catch_up(head).await,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot read the stream head"),
+                }
             }
         }
-        let audience = match audiences.get(&event.conversation_id) {
+    }
+}
+
+struct Fan {
+    hub: Hub,
+    store: Store,
+    push: Arc<dyn PushSender>,
+    audiences: HashMap<ConversationId, Arc<Audience>>,
+    /// The cursor of the last event delivered.
+    delivered: i64,
+}
+
+impl Fan {
+    /// Delivers the committed events after `delivered` up to `up_to`, from the database.
+    async fn catch_up(&mut self, up_to: i64) {
+        while self.delivered < up_to {
+            let page = match self
+                .store
+                .stream_between(self.delivered, up_to, TAIL_PAGE)
+                .await
+            {
+                Ok(page) if !page.is_empty() => page,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read committed events; devices will catch up on reconnect");
+                    return;
+                }
+            };
+            for event in &page {
+                self.deliver(event).await;
+            }
+        }
+    }
+
+    async fn deliver(&mut self, event: &StreamEvent) {
+        self.delivered = event.cursor;
+        let audience = match self.audiences.get(&event.conversation_id) {
             Some(a) => Arc::clone(a),
-            None => match audience(&store, event.conversation_id).await {
+            None => match audience(&self.store, event.conversation_id).await {
                 Ok(a) => {
                     let a = Arc::new(a);
-                    audiences.insert(event.conversation_id, Arc::clone(&a));
+                    self.audiences.insert(event.conversation_id, Arc::clone(&a));
                     a
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "cannot work out who receives an event; devices will catch up on reconnect");
-                    continue;
+                    return;
                 }
             },
         };
@@ -237,16 +304,16 @@ async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
             cursor: event.cursor,
             conversation_id: event.conversation_id,
             patient_id: event.patient_id,
-            json: Arc::from(render(&event).as_str()),
+            json: Arc::from(render(event).as_str()),
         };
         for member in &audience.members {
-            let connected = hub.deliver(*member, &frame);
+            let connected = self.hub.deliver(*member, &frame);
             if let StreamKind::MessageCreated(m) = &event.kind
                 && !connected
                 && m.sender_id != *member
                 && !audience.muted.contains(member)
             {
-                push.notify(
+                self.push.notify(
                     *member,
                     PushNotice {
                         conversation_id: event.conversation_id,

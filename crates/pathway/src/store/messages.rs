@@ -773,6 +773,32 @@ impl Store {
         Ok(seq)
     }
 
+    /// Every committed event with `after < cursor <= up_to` (at most `limit`), in
+    /// cursor order, whoever may read it: for the live fan-out, which decides the
+    /// audience itself. Committed cursors always form an unbroken sequence (each is
+    /// `max + 1` taken under the stream lock, held until commit), so a range read
+    /// from here never skips one that will commit later.
+    pub async fn stream_between(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: i64,
+    ) -> Result<Vec<StreamEvent>> {
+        let rows = sqlx::query(
+            "select e.cursor, e.conversation_id, c.patient_id, e.kind, e.message_id, e.actor_id from stream_events e \
+             join conversations c on c.id = e.conversation_id where e.cursor > $1 and e.cursor <= $2 order by e.cursor limit $3",
+        )
+        .bind(after)
+        .bind(up_to)
+        .bind(limit)
+        .fetch_all(self.db.reader())
+        .await?;
+        let messages = self.messages_of_events(&rows).await?;
+        rows.iter()
+            .map(|row| event_from_row(row, &messages))
+            .collect()
+    }
+
     /// Committed events after `since` in the conversations the actor may read now,
     /// in cursor order: what a reconnecting client missed.
     pub async fn stream_since(
