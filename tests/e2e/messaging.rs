@@ -66,6 +66,29 @@ pub async fn send(
     .await
 }
 
+/// `by` removes `who` from `patient`'s care team.
+async fn remove_from_team(by: &User, patient: &str, who: &User) {
+    let team: Value = by
+        .get(&format!("/v1/patients/{patient}/care-team"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let member = team["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["account_id"] == who.id.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = by
+        .delete(&format!("/v1/patients/{patient}/care-team/{member}"))
+        .await;
+    assert_eq!(r.status(), 204);
+}
+
 /// A `soins` thread about `patient`, titled "Plaie", opened by `user`.
 async fn patient_thread(user: &User, patient: &str) -> String {
     let r = user
@@ -334,27 +357,7 @@ async fn leaving_the_care_team_stops_delivery_at_once() {
     assert_eq!(send(&gp, &thread, "g1", "avant").await.status(), 201);
     assert_eq!(next(&mut s).await["data"]["body"], "avant");
     // The nurse leaves the team; the very next message does not reach her.
-    let team: Value = gp
-        .get(&format!("/v1/patients/{patient}/care-team"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let member = team["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["account_id"] == nurse.id.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        gp.delete(&format!("/v1/patients/{patient}/care-team/{member}"))
-            .await
-            .status(),
-        204
-    );
+    remove_from_team(&gp, &patient, &nurse).await;
     assert_eq!(send(&gp, &thread, "g2", "après").await.status(), 201);
     // A marker the nurse does receive proves the stream is alive and in order.
     let direct: Value = gp
@@ -764,25 +767,7 @@ async fn two_instances_deliver_each_others_messages() {
             break;
         }
     }
-    let team: Value = gp
-        .get(&format!("/v1/patients/{patient}/care-team"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let member = team["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["account_id"] == nurse.id.as_str())
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = gp
-        .delete(&format!("/v1/patients/{patient}/care-team/{member}"))
-        .await;
-    assert!(r.status().is_success(), "{}", r.status());
+    remove_from_team(&gp, &patient, &nurse).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(
         send(&gp_on_second, &thread, "t-2", "après").await.status(),
