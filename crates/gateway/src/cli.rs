@@ -47,7 +47,20 @@ pub enum KeysCommand {
 #[derive(Subcommand)]
 pub enum AuditCommand {
     /// Walk the audit hash chain and its checkpoints; exit 0 when intact, 1 and the first broken record otherwise.
-    Verify(Common),
+    Verify(VerifyArgs),
+    /// Print the newest record as a witness (`SEQ:HASH`). Keep it outside this database
+    /// (run it on a schedule into another system): `verify --witness` then also
+    /// catches the newest records being deleted with their checkpoints.
+    Head(Common),
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// A head printed earlier by `cordee audit head`; that record must still be there.
+    #[arg(long, value_name = "SEQ:HASH")]
+    pub witness: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Settings shared by every command.

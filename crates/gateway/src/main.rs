@@ -58,8 +58,12 @@ async fn run(cli: Cli) -> ExitCode {
             }
             Err(code) => return code,
         },
-        Command::Audit(AuditCommand::Verify(common)) => match settings(common) {
-            Ok(s) => audit_verify(s).await,
+        Command::Audit(AuditCommand::Verify(args)) => match settings(args.common) {
+            Ok(s) => audit_verify(s, args.witness.as_deref()).await,
+            Err(code) => return code,
+        },
+        Command::Audit(AuditCommand::Head(common)) => match settings(common) {
+            Ok(s) => audit_head(s).await,
             Err(code) => return code,
         },
         Command::Backup(args) => match settings(args.common) {
@@ -140,14 +144,42 @@ async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn audit_verify(settings: Settings) -> anyhow::Result<ExitCode> {
+async fn audit_store(settings: &Settings) -> anyhow::Result<Store> {
     telemetry::init(settings.log_format, "warn");
     let file = keys::load(&settings.master_key_file)?;
-    let store = Store::open(
-        cordee_gateway::connect(&settings).await?,
-        keys::keys_for(&settings, &file)?,
-    );
-    let verdict = store.verify_audit().await?;
+    Ok(Store::open(
+        cordee_gateway::connect(settings).await?,
+        keys::keys_for(settings, &file)?,
+    ))
+}
+
+async fn audit_head(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store = audit_store(&settings).await?;
+    let (seq, hash) = store.audit_head().await?;
+    store.db().close().await;
+    println!("{seq}:{}", hex::encode(hash));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `SEQ:HASH` as printed by `cordee audit head`.
+fn parse_witness(text: &str) -> anyhow::Result<(i64, [u8; 32])> {
+    let bad = || anyhow::anyhow!("--witness must be SEQ:HASH as printed by `cordee audit head`");
+    let (seq, hash) = text.trim().split_once(':').ok_or_else(bad)?;
+    let seq: i64 = seq.parse().map_err(|_| bad())?;
+    let hash: [u8; 32] = hex::decode(hash)
+        .ok()
+        .and_then(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+        .ok_or_else(bad)?;
+    Ok((seq, hash))
+}
+
+async fn audit_verify(settings: Settings, witness: Option<&str>) -> anyhow::Result<ExitCode> {
+    let witness = witness.map(parse_witness).transpose()?;
+    let store = audit_store(&settings).await?;
+    let verdict = match witness {
+        Some(w) => store.verify_audit_against(w).await?,
+        None => store.verify_audit().await?,
+    };
     store.db().close().await;
     Ok(match verdict {
         AuditVerdict::Intact {

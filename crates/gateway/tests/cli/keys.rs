@@ -218,3 +218,85 @@ async fn audit_verify_reports_the_first_broken_record() {
         stdout(&broken)
     );
 }
+
+/// Deleting the newest records together with their checkpoints leaves a chain that
+/// verifies; a head kept elsewhere (`cordee audit head`) catches it.
+#[tokio::test]
+async fn a_witnessed_head_catches_a_truncated_tail() {
+    let s = scratch().await;
+    let key = s.dir.join("master.key");
+    let cmd = |args: &[&str]| {
+        let mut c = cordee();
+        c.args(args)
+            .env("CORDEE_MASTER_KEY_FILE", &key)
+            .env("CORDEE_DATABASE_URL", &s.db.url)
+            .env("CORDEE_DEMO", "false");
+        run(&mut c)
+    };
+    assert!(cmd(&["keys", "init"]).status.success());
+    let store = open_store(&s.db.url, &key).await;
+    let append = |from: i64, to: i64| {
+        let store = store.clone();
+        async move {
+            for n in from..to {
+                store
+                    .audit(AuditEvent::new(
+                        Millis(n),
+                        None,
+                        "test.event",
+                        Purpose::Care,
+                        Outcome::Allowed,
+                    ))
+                    .await
+                    .unwrap();
+            }
+            store.audit_flush().await;
+        }
+    };
+    append(0, 20).await;
+    let head = cmd(&["audit", "head"]);
+    assert!(head.status.success(), "{}", stderr(&head));
+    let witness = stdout(&head).trim().to_string();
+    assert!(witness.starts_with("20:"), "{witness}");
+    append(20, 30).await;
+
+    // The tail is cut back below the witness, checkpoints included.
+    let guards = match store.db().backend() {
+        cordee_pathway::store::Backend::Sqlite => {
+            "drop trigger audit_log_no_update; drop trigger audit_log_no_delete; \
+             drop trigger audit_checkpoints_no_update; drop trigger audit_checkpoints_no_delete;"
+        }
+        cordee_pathway::store::Backend::Postgres => {
+            "drop trigger audit_log_no_change on audit_log; drop trigger audit_log_no_truncate on audit_log; \
+             drop trigger audit_checkpoints_no_change on audit_checkpoints;"
+        }
+    };
+    sqlx::raw_sql(guards)
+        .execute(store.db().writer())
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "delete from audit_log where seq > 15; delete from audit_checkpoints where seq > 15;",
+    )
+    .execute(store.db().writer())
+    .await
+    .unwrap();
+
+    let blind = cmd(&["audit", "verify"]);
+    assert_eq!(blind.status.code(), Some(0), "{}", stdout(&blind));
+    assert!(stdout(&blind).contains("15 records"), "{}", stdout(&blind));
+    let witnessed = cmd(&["audit", "verify", "--witness", &witness]);
+    assert_eq!(witnessed.status.code(), Some(1), "{}", stdout(&witnessed));
+    assert!(
+        stdout(&witnessed).contains("BROKEN at record #20: the witnessed record is gone"),
+        "{}",
+        stdout(&witnessed)
+    );
+    let garbled = cmd(&["audit", "verify", "--witness", "twenty"]);
+    assert!(!garbled.status.success());
+    assert!(
+        stderr(&garbled).contains("SEQ:HASH"),
+        "{}",
+        stderr(&garbled)
+    );
+}

@@ -424,6 +424,45 @@ impl Store {
     }
 
     /// Walks the whole chain and every checkpoint; reports the first broken record.
+    /// The newest record's sequence number and hash: a witness to keep outside the
+    /// database (see [`Store::verify_audit_against`]).
+    pub async fn audit_head(&self) -> Result<(i64, [u8; 32])> {
+        let row = sqlx::query("select seq, hash from audit_log order by seq desc limit 1")
+            .fetch_optional(self.db.reader())
+            .await?;
+        match row {
+            None => Ok((0, GENESIS)),
+            Some(row) => Ok((row.try_get("seq")?, to_hash(row.try_get("hash")?)?)),
+        }
+    }
+
+    /// [`Store::verify_audit`], and the record the witness names must still be there
+    /// with the same hash. Checkpoints live in the same database: someone who deletes
+    /// the newest records and their checkpoints leaves a chain that verifies. A head
+    /// kept elsewhere (`cordee audit head`, run on a schedule into another system)
+    /// catches that.
+    pub async fn verify_audit_against(&self, witness: (i64, [u8; 32])) -> Result<AuditVerdict> {
+        let verdict = self.verify_audit().await?;
+        if !matches!(verdict, AuditVerdict::Intact { .. }) || witness.0 == 0 {
+            return Ok(verdict);
+        }
+        let hash: Option<Vec<u8>> = sqlx::query_scalar("select hash from audit_log where seq = $1")
+            .bind(witness.0)
+            .fetch_optional(self.db.reader())
+            .await?;
+        Ok(match hash {
+            Some(h) if h.as_slice() == witness.1.as_slice() => verdict,
+            Some(_) => AuditVerdict::Broken {
+                seq: witness.0,
+                reason: "the record differs from the witnessed head: the log was rewritten".into(),
+            },
+            None => AuditVerdict::Broken {
+                seq: witness.0,
+                reason: "the witnessed record is gone: the log was truncated".into(),
+            },
+        })
+    }
+
     pub async fn verify_audit(&self) -> Result<AuditVerdict> {
         let keyring = self.keyring();
         let checkpoints = sqlx::query("select seq, hash, mac from audit_checkpoints order by seq")
