@@ -548,6 +548,15 @@ async fn bad_input_is_a_clear_problem_and_changes_nothing() {
     app.stop().await;
 }
 
+/// `POST /v1/break-glass` as `user`.
+async fn break_glass(user: &User, query: &str, reason: &str) -> reqwest::Response {
+    user.post_json(
+        "/v1/break-glass",
+        &json!({ "query": query, "reason": reason }),
+    )
+    .await
+}
+
 /// An on-call doctor at the bedside has the patient's INS, not a Cordée id: emergency
 /// access by identity finds the patient, grants, notifies the team and audits every
 /// lookup — and answers 404 for a patient who does not exist or objected to them.
@@ -568,45 +577,25 @@ async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
     );
     // Refusals change nothing.
     problem(
-        outsider
-            .post_json(
-                "/v1/break-glass",
-                &json!({ "query": ins, "reason": "vite" }),
-            )
-            .await,
+        break_glass(&outsider, &ins, "vite").await,
         422,
         "break_glass.reason_required",
     )
     .await;
     problem(
-        coordinator
-            .post_json(
-                "/v1/break-glass",
-                &json!({ "query": ins, "reason": reason }),
-            )
-            .await,
+        break_glass(&coordinator, &ins, reason).await,
         403,
         "break_glass.health_professionals_only",
     )
     .await;
-    let r = outsider
-        .post_json(
-            "/v1/break-glass",
-            &json!({ "query": "pas un patient", "reason": reason }),
-        )
-        .await;
+    let r = break_glass(&outsider, "pas un patient", reason).await;
     assert!(
         r.status() == 400 || r.status() == 422,
         "a malformed query is a client error: {}",
         r.status()
     );
     problem(
-        outsider
-            .post_json(
-                "/v1/break-glass",
-                &json!({ "query": ins_for("1850275123456"), "reason": reason }),
-            )
-            .await,
+        break_glass(&outsider, &ins_for("1850275123456"), reason).await,
         404,
         "patient.not_found",
     )
@@ -619,12 +608,7 @@ async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
     .await;
 
     // Found by birth name and date.
-    let r = outsider
-        .post_json(
-            "/v1/break-glass",
-            &json!({ "query": "LEFEVRE 02/05/1941", "reason": reason }),
-        )
-        .await;
+    let r = break_glass(&outsider, "LEFEVRE 02/05/1941", reason).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let grant: Value = r.json().await.unwrap();
     assert_eq!(grant["patient_id"], patient.as_str());
@@ -657,26 +641,14 @@ async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     problem(
-        outsider
-            .post_json(
-                "/v1/break-glass",
-                &json!({ "query": ins, "reason": reason }),
-            )
-            .await,
+        break_glass(&outsider, &ins, reason).await,
         404,
         "patient.not_found",
     )
     .await;
 
     // Lookups are limited per account (5 a minute; four were counted above).
-    let lookup = || async {
-        outsider
-            .post_json(
-                "/v1/break-glass",
-                &json!({ "query": ins_for("1850275123456"), "reason": reason }),
-            )
-            .await
-    };
+    let lookup = || async { break_glass(&outsider, &ins_for("1850275123456"), reason).await };
     problem(lookup().await, 404, "patient.not_found").await;
     problem(lookup().await, 429, "break_glass.rate_limited").await;
     app.stop().await;

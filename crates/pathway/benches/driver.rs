@@ -73,48 +73,35 @@ async fn main() {
 
     let mut any_times = Vec::with_capacity(ITERATIONS);
     let mut native_times = Vec::with_capacity(ITERATIONS);
+    // The same alternating loop against whichever native pool matches the URL.
+    macro_rules! alternate {
+        ($native:expr) => {{
+            let native = $native;
+            for _ in 0..ITERATIONS {
+                let t = Instant::now();
+                let rows = sqlx::query(QUERY)
+                    .bind("c-read")
+                    .fetch_all(&any)
+                    .await
+                    .unwrap();
+                let n: i64 = rows.iter().map(|r| r.get::<i64, _>("seq")).sum();
+                any_times.push(t.elapsed().as_secs_f64() * 1000.0);
+                let t = Instant::now();
+                let rows = sqlx::query(QUERY)
+                    .bind("c-read")
+                    .fetch_all(&native)
+                    .await
+                    .unwrap();
+                let m: i64 = rows.iter().map(|r| r.get::<i64, _>("seq")).sum();
+                native_times.push(t.elapsed().as_secs_f64() * 1000.0);
+                assert_eq!(n, m);
+            }
+        }};
+    }
     if url.starts_with("sqlite") {
-        let native = sqlx::SqlitePool::connect(&url).await.unwrap();
-        for _ in 0..ITERATIONS {
-            let t = Instant::now();
-            let rows = sqlx::query(QUERY)
-                .bind("c-read")
-                .fetch_all(&any)
-                .await
-                .unwrap();
-            let n: i64 = rows.iter().map(|r| r.get::<i64, _>("seq")).sum();
-            any_times.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            let rows = sqlx::query(QUERY)
-                .bind("c-read")
-                .fetch_all(&native)
-                .await
-                .unwrap();
-            let m: i64 = rows.iter().map(|r| r.get::<i64, _>("seq")).sum();
-            native_times.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert_eq!(n, m);
-        }
+        alternate!(sqlx::SqlitePool::connect(&url).await.unwrap());
     } else {
-        let native = sqlx::PgPool::connect(&url).await.unwrap();
-        for _ in 0..ITERATIONS {
-            let t = Instant::now();
-            let rows = sqlx::query(QUERY)
-                .bind("c-read")
-                .fetch_all(&any)
-                .await
-                .unwrap();
-            let n: i64 = rows.iter().map(|r| r.get::<i64, _>("seq")).sum();
-            any_times.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            let rows = sqlx::query(QUERY)
-                .bind("c-read")
-                .fetch_all(&native)
-                .await
-                .unwrap();
-            let m: i64 = rows.iter().map(|r| r.get::<i64, _>("seq")).sum();
-            native_times.push(t.elapsed().as_secs_f64() * 1000.0);
-            assert_eq!(n, m);
-        }
+        alternate!(sqlx::PgPool::connect(&url).await.unwrap());
     }
     let (am, ap) = median_p99(any_times);
     let (nm, np) = median_p99(native_times);
