@@ -368,7 +368,7 @@ async fn objection_masking_break_glass_expiry_and_erasure() {
             .iter()
             .any(|i| i["purpose"] == "break_glass" && i["actor_id"] == outsider.id.as_str())
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2300)).await;
+    app.clock.advance(std::time::Duration::from_millis(2300));
     problem(outsider.get(&path).await, 404, "patient.not_found").await;
 
     // Export by the médecin traitant only.

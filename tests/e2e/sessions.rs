@@ -247,7 +247,7 @@ async fn idle_and_absolute_expiry_end_sessions() {
     .await;
     let nurse = app.login("nurse-bernard").await;
     assert_eq!(nurse.get("/v1/me").await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    app.clock.advance(std::time::Duration::from_millis(3100));
     problem(nurse.get("/v1/me").await, 401, "auth.session_expired").await;
     app.stop().await;
 
@@ -262,7 +262,7 @@ async fn idle_and_absolute_expiry_end_sessions() {
     // A change made outside this gateway (another instance, an operator) is seen once
     // the remembered session lapses: at most 2 s (changes made through this gateway
     // are seen at once).
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.clock.advance(std::time::Duration::from_millis(2100));
     problem(nurse.get("/v1/me").await, 401, "auth.session_expired").await;
     app.stop().await;
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use cordee_gateway::Gateway;
+use cordee_gateway::clock::Clock;
 use cordee_gateway::config::{Layer, Settings};
+use cordee_gateway::state::AppState;
 use cordee_pathway::testing::TestDatabase;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Client, Response};
@@ -22,6 +24,11 @@ pub struct TestApp {
     pub client: Client,
     pub db: TestDatabase,
     pub dir: PathBuf,
+    /// The gateway's clock: tests move it forward instead of sleeping.
+    pub clock: Clock,
+    /// The running gateway's state (its store, jobs and hub), for tests that must
+    /// reach inside.
+    pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -68,7 +75,11 @@ pub async fn spawn_app_on(listener: TcpListener, adjust: impl FnOnce(&mut Layer)
     }
     let settings = Settings::load(layer, None).unwrap();
     cordee_gateway::telemetry::init(settings.log_format, &settings.log);
-    let gateway = Gateway::build(settings).await.unwrap();
+    let clock = Clock::system();
+    let gateway = Gateway::build_with_clock(settings, clock.clone())
+        .await
+        .unwrap();
+    let state = gateway.state().clone();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(gateway.run(listener, async {
         let _ = rx.await;
@@ -85,6 +96,8 @@ pub async fn spawn_app_on(listener: TcpListener, adjust: impl FnOnce(&mut Layer)
         client,
         db,
         dir,
+        clock,
+        state,
         shutdown: Some(tx),
         task: Some(task),
     }

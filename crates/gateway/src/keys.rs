@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use cordee_crypto::{Keyring, MasterKeyFile};
-use cordee_pathway::Millis;
 use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
 use cordee_pathway::store::{Keys, Store};
 
@@ -172,7 +171,7 @@ pub async fn rotate(settings: &Settings, retire: bool, out: &mut impl Write) -> 
     store
         .audit(
             AuditEvent::new(
-                Millis::now(),
+                crate::clock::Clock::system().now(),
                 None,
                 "keys.rotate",
                 Purpose::Administration,

@@ -13,6 +13,7 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -49,6 +50,14 @@ pub struct Gateway {
 impl Gateway {
     /// Loads everything that can fail before a port is bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Gateway> {
+        Gateway::build_with_clock(settings, clock::Clock::system()).await
+    }
+
+    /// Same, with a clock the caller can move (tests).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: clock::Clock,
+    ) -> anyhow::Result<Gateway> {
         let tls = settings.tls.as_ref().map(tls::acceptor).transpose()?;
         let key_file = keys::load_for_serve(&settings)?;
         let keys = keys::keys_for(&settings, &key_file)?;
@@ -58,7 +67,7 @@ impl Gateway {
             .await
             .context("Failed to apply database migrations")?;
         let store = Store::open(db.clone(), keys);
-        let state = AppState::new(settings, db, store)
+        let state = AppState::new(settings, db, store, clock)
             .await
             .context("Failed to set up logins")?;
         Ok(Gateway { state, tls })

@@ -5,15 +5,17 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const WINDOW: Duration = Duration::from_secs(60);
+use cordee_pathway::Millis;
+
+const WINDOW_MS: i64 = 60_000;
 /// Above this many tracked keys, stale windows are swept on insert.
 const SWEEP_ABOVE: usize = 10_000;
 
 pub struct FixedWindow<K> {
     per_window: u32,
-    windows: Mutex<HashMap<K, (Instant, u32)>>,
+    windows: Mutex<HashMap<K, (Millis, u32)>>,
 }
 
 impl<K: Eq + Hash> FixedWindow<K> {
@@ -29,21 +31,22 @@ impl<K: Eq + Hash> FixedWindow<K> {
     }
 
     /// Counts one event for `key`; `Err(retry_after)` when the key is over its limit.
-    pub fn check(&self, key: K, now: Instant) -> Result<(), Duration> {
+    pub fn check(&self, key: K, now: Millis) -> Result<(), Duration> {
         let mut windows = match self.windows.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
         if windows.len() > SWEEP_ABOVE {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            windows.retain(|_, (start, _)| now.0 - start.0 < WINDOW_MS);
         }
         let (start, count) = windows.entry(key).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
+        if now.0 - start.0 >= WINDOW_MS {
             *start = now;
             *count = 0;
         }
         if *count >= self.per_window {
-            return Err(WINDOW.saturating_sub(now.duration_since(*start)));
+            let left = (WINDOW_MS - (now.0 - start.0)).max(0);
+            return Err(Duration::from_millis(left.unsigned_abs()));
         }
         *count += 1;
         Ok(())
@@ -57,12 +60,12 @@ mod tests {
     #[test]
     fn the_limit_holds_per_key_and_the_window_resets() {
         let limit = FixedWindow::per_minute(2);
-        let t0 = Instant::now();
+        let t0 = Millis(1_000_000);
         assert!(limit.check("a", t0).is_ok());
         assert!(limit.check("a", t0).is_ok());
-        let wait = limit.check("a", t0 + Duration::from_secs(10)).unwrap_err();
+        let wait = limit.check("a", t0.plus_secs(10)).unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
         assert!(limit.check("b", t0).is_ok());
-        assert!(limit.check("a", t0 + WINDOW).is_ok());
+        assert!(limit.check("a", t0.plus_millis(WINDOW_MS)).is_ok());
     }
 }

@@ -7,6 +7,7 @@ use cordee_pathway::store::{Db, Store};
 use tokio::sync::watch;
 
 use crate::auth::Auth;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::limits::FixedWindow;
 use crate::sandbox::Sandbox;
@@ -20,6 +21,8 @@ pub struct Inner {
     pub settings: Settings,
     pub db: Db,
     pub store: Store,
+    /// The one source of `now` (tests move it forward instead of sleeping).
+    pub clock: Clock,
     /// Identity providers, login rate limit.
     pub auth: Auth,
     /// The PSC sandbox; `Some` only in demo mode.
@@ -41,7 +44,12 @@ impl AppState {
     /// Builds the state; in demo mode this loads (or makes) the sandbox signing key
     /// and adds the sandbox's two providers. Nothing here contacts a provider. Starts
     /// the stream's fan-out task (needs a Tokio runtime).
-    pub async fn new(settings: Settings, db: Db, store: Store) -> anyhow::Result<AppState> {
+    pub async fn new(
+        settings: Settings,
+        db: Db,
+        store: Store,
+        clock: Clock,
+    ) -> anyhow::Result<AppState> {
         let sandbox = if settings.demo {
             Some(Arc::new(Sandbox::start(&settings).await?))
         } else {
@@ -52,13 +60,14 @@ impl AppState {
             .map(|s| s.provider_configs())
             .unwrap_or_default();
         let auth = Auth::new(&settings, &extra)?;
-        let hub = Hub::start(store.clone(), Arc::new(LogOnly));
+        let hub = Hub::start(store.clone(), Arc::new(LogOnly), clock.clone());
         let (closing_tx, closing) = watch::channel(false);
         let send_limiter = FixedWindow::per_minute(settings.send_rate_limit);
         Ok(AppState(Arc::new(Inner {
             settings,
             db,
             store,
+            clock,
             auth,
             sandbox,
             hub,
@@ -70,6 +79,11 @@ impl AppState {
     }
 
     /// Tells long-lived connections to finish.
+    /// The time, read once per request and passed down.
+    pub fn now(&self) -> cordee_pathway::Millis {
+        self.clock.now()
+    }
+
     pub fn begin_shutdown(&self) {
         let _ = self.closing_tx.send(true);
     }

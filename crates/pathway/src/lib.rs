@@ -21,6 +21,8 @@ pub mod conversation;
 pub mod error;
 pub mod file;
 pub mod ids;
+#[macro_use]
+pub mod names;
 pub mod patient;
 pub mod policy;
 pub mod profile;

@@ -6,7 +6,6 @@
 
 use std::net::IpAddr;
 
-use cordee_pathway::Millis;
 use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
 use cordee_pathway::ids::{AccountId, SessionId};
 
@@ -90,7 +89,7 @@ pub async fn record(state: &AppState, event: AuthEvent) {
         detail.push_str(&format!(" client={c}"));
     }
     let mut audit = AuditEvent::new(
-        Millis::now(),
+        state.now(),
         account_id,
         &format!("auth.{}", kind.as_str()),
         Purpose::Authentication,

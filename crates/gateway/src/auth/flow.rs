@@ -240,7 +240,8 @@ async fn complete(
         )
     })?;
     let nonce = Nonce::new(flow.nonce.clone());
-    let (id_claims, alg_key) = verify::id_token(provider, discovered, id_token, &nonce).await?;
+    let (id_claims, alg_key) =
+        verify::id_token(provider, discovered, id_token, &nonce, ctx.now).await?;
     if let Some(expected) = id_claims.access_token_hash() {
         let actual = AccessTokenHash::from_token(response.access_token(), &alg_key.0, &alg_key.1)
             .map_err(|_| verify::refused("auth.id_token_invalid"))?;

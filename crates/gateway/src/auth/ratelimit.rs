@@ -4,7 +4,9 @@
 //! N × limit; good enough for an endpoint that only starts a redirect.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use cordee_pathway::Millis;
 
 use crate::limits::FixedWindow;
 
@@ -24,7 +26,7 @@ impl RateLimiter {
     }
 
     /// Counts one attempt; `Err(retry_after)` when the address is over its limit.
-    pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub fn check(&self, client: IpAddr, now: Millis) -> Result<(), Duration> {
         self.window.check(group(client), now)
     }
 }
@@ -87,7 +89,7 @@ pub fn limit(state: &crate::state::AppState, client: &ClientAddr) -> Result<(), 
     state
         .auth
         .limiter
-        .check(ip, Instant::now())
+        .check(ip, state.now())
         .map_err(RateLimited)
 }
 
@@ -147,19 +149,19 @@ mod tests {
     #[test]
     fn limit_per_window_then_reset() {
         let limiter = RateLimiter::new(2);
-        let t0 = Instant::now();
+        let t0 = Millis(1_000_000);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         assert!(limiter.check(a, t0).is_ok());
         assert!(limiter.check(a, t0).is_ok());
-        let retry = limiter.check(a, t0 + Duration::from_secs(10)).unwrap_err();
+        let retry = limiter.check(a, t0.plus_secs(10)).unwrap_err();
         assert_eq!(retry, Duration::from_secs(50));
         assert!(
             limiter.check(b, t0).is_ok(),
             "other addresses are not affected"
         );
         assert!(
-            limiter.check(a, t0 + Duration::from_secs(60)).is_ok(),
+            limiter.check(a, t0.plus_secs(60)).is_ok(),
             "a new window starts"
         );
     }
@@ -167,7 +169,7 @@ mod tests {
     #[test]
     fn ipv6_hosts_share_their_prefix() {
         let limiter = RateLimiter::new(1);
-        let t0 = Instant::now();
+        let t0 = Millis(1_000_000);
         assert!(
             limiter
                 .check("2001:db8:1:2::1".parse().unwrap(), t0)

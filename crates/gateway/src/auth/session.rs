@@ -9,7 +9,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, header};
-use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
 use cordee_pathway::session::{Liveness, Session, SessionPolicy};
 use cordee_pathway::store::Account;
@@ -146,6 +145,7 @@ impl FromRequestParts<AppState> for CurrentSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(crate::clock::Now(now)) = crate::clock::Now::from_request_parts(parts, state).await;
         let (token, credential) = match bearer(&parts.headers) {
             Some(t) => (t, Credential::Bearer),
             None => match cookie(&parts.headers, SESSION_COOKIE) {
@@ -156,10 +156,9 @@ impl FromRequestParts<AppState> for CurrentSession {
         if !token::looks_like_token(token) {
             return Err(required());
         }
-        let now = Millis::now();
         let (session, account) = state
             .store
-            .authenticate(&token::hash(token))
+            .authenticate(&token::hash(token), now)
             .await?
             .ok_or_else(required)?;
         match session.liveness(policy(state), now) {

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::flow::unavailable;
 use super::provider::{Discovered, ExtraClaims, Provider, RpIdToken};
 use crate::error::ApiError;
+use cordee_pathway::Millis;
 
 /// An ID token issued further in the future than this is refused (clock skew allowance).
 const MAX_FUTURE_IAT_SECS: i64 = 300;
@@ -66,6 +67,7 @@ type VerifiedClaims = IdTokenClaims<ExtraClaims, CoreGenderClaim>;
 fn verifier<'a>(
     provider: &'a Provider,
     discovered: &Discovered,
+    now: DateTime<Utc>,
 ) -> IdTokenVerifier<'a, CoreJsonWebKey> {
     let acr_values = provider.acr_values.clone();
     // A public-client verifier: without the client secret, HS* tokens cannot verify
@@ -86,8 +88,9 @@ fn verifier<'a>(
             None => Err("acr is missing".into()),
         }
     })
-    .set_issue_time_verifier_fn(|iat: DateTime<Utc>| {
-        if iat.timestamp() > Utc::now().timestamp() + MAX_FUTURE_IAT_SECS {
+    .set_time_fn(move || now)
+    .set_issue_time_verifier_fn(move |iat: DateTime<Utc>| {
+        if iat.timestamp() > now.timestamp() + MAX_FUTURE_IAT_SECS {
             Err("issued in the future".into())
         } else {
             Ok(())
@@ -102,9 +105,11 @@ pub async fn id_token(
     discovered: Arc<Discovered>,
     id_token: &RpIdToken,
     nonce: &Nonce,
+    now: Millis,
 ) -> Result<(VerifiedClaims, (CoreJwsSigningAlgorithm, CoreJsonWebKey)), ApiError> {
     let attempt = |d: &Discovered| -> Result<_, ClaimsVerificationError> {
-        let v = verifier(provider, d);
+        let now = DateTime::<Utc>::from_timestamp_millis(now.0).unwrap_or_default();
+        let v = verifier(provider, d, now);
         let claims = id_token.claims(&v, nonce)?.clone();
         let alg = id_token
             .signing_alg()

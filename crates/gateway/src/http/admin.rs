@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use cordee_pathway::Millis;
 use cordee_pathway::account::ProfessionGroup;
 use cordee_pathway::policy::{Access, Category};
 use serde::{Deserialize, Serialize};
@@ -13,6 +12,7 @@ use utoipa_axum::routes;
 use super::entries::CATEGORIES;
 use super::wire::parse_enum;
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -83,6 +83,7 @@ async fn get_matrix(
     responses((status = 200, body = MatrixCell), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn set_cell(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((group, category)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<SetAccess>,
@@ -90,10 +91,7 @@ async fn set_cell(
     let g = parse_enum("profession_group", &group, ProfessionGroup::parse, &GROUPS)?;
     let c = parse_enum("category", &category, Category::parse, &CATEGORIES)?;
     let a = parse_enum("access", &body.access, Access::parse, &ACCESS)?;
-    state
-        .store
-        .set_access(&actor, g, c, a, Millis::now())
-        .await?;
+    state.store.set_access(&actor, g, c, a, now).await?;
     Ok(Json(MatrixCell {
         profession_group: group,
         category,

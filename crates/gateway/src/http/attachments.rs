@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use super::wire::ts;
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
 use crate::state::AppState;
@@ -57,6 +58,7 @@ impl From<AttachmentMeta> for AttachmentOut {
     responses((status = 201, body = AttachmentOut), (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn upload(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     headers: HeaderMap,
     body: Body,
@@ -69,7 +71,6 @@ async fn upload(
     if declared.is_some_and(|d| d > limit as u64) {
         return Err(ApiError::too_large(limit));
     }
-    let now = Millis::now();
     let mut stream = body.into_data_stream();
     let mut buffer = BytesMut::new();
     let mut upload: Option<Upload> = None;
@@ -83,7 +84,7 @@ async fn upload(
             })?;
             received += bytes.len();
             if received > limit {
-                abort(&state.store, upload).await;
+                abort(&state.store, upload, now).await;
                 return Err(ApiError::too_large(limit));
             }
             buffer.extend_from_slice(&bytes);
@@ -98,7 +99,7 @@ async fn upload(
             };
             let mut current = current;
             if let Err(e) = state.store.upload_chunk(&mut current, &chunk).await {
-                abort(&state.store, Some(current)).await;
+                abort(&state.store, Some(current), now).await;
                 return Err(e.into());
             }
             upload = Some(current);
@@ -113,9 +114,9 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(meta.into())))
 }
 
-async fn abort(store: &Store, upload: Option<Upload>) {
+async fn abort(store: &Store, upload: Option<Upload>, now: Millis) {
     if let Some(u) = upload
-        && let Err(e) = store.abort_upload(u, Millis::now()).await
+        && let Err(e) = store.abort_upload(u, now).await
     {
         tracing::warn!(error = %e, "could not clean up an aborted upload");
     }
@@ -126,13 +127,11 @@ async fn abort(store: &Store, upload: Option<Upload>) {
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem), (status = 410, body = Problem)))]
 async fn download(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<AttachmentId>,
 ) -> Result<Response, ApiError> {
-    let meta = state
-        .store
-        .attachment_for_read(&actor, id, Millis::now())
-        .await?;
+    let meta = state.store.attachment_for_read(&actor, id, now).await?;
     // The first chunk is read before answering, so that a missing key is a clear
     // error rather than a cut download.
     let first = if meta.chunks > 0 {

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordee_pathway::Millis;
 use cordee_pathway::ids::SessionId;
 use cordee_pathway::session::{Liveness, NewSession, SessionKind};
 use cordee_pathway::store::RevokeReason;
@@ -18,6 +17,7 @@ use crate::auth::flow::{self, CallbackContext, CallbackParams};
 use crate::auth::ratelimit::{self, ClientAddr, LoginRefusal};
 use crate::auth::session::{self, Credential, FLOW_COOKIE, SESSION_COOKIE, cookie, set_cookie};
 use crate::auth::{CurrentSession, token};
+use crate::clock::Now;
 use crate::config::ProviderKind;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
@@ -82,6 +82,7 @@ pub struct LoginParams {
         (status = 502, body = Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
+    Now(now): Now,
     client: ClientAddr,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<LoginParams>,
@@ -102,7 +103,7 @@ async fn login(
         params.login_hint.as_deref(),
         redirect_to,
         existing,
-        Millis::now(),
+        now,
     )
     .await?;
     let mut response = page::found(&start.authorize_url);
@@ -130,6 +131,7 @@ async fn login(
         (status = 502, body = Problem, content_type = "application/problem+json")))]
 async fn callback(
     State(state): State<AppState>,
+    Now(now): Now,
     client: ClientAddr,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<CallbackParams>,
@@ -142,7 +144,7 @@ async fn callback(
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|ua| ua.chars().take(200).collect()),
-        now: Millis::now(),
+        now,
     };
     match flow::finish(&state, params, ctx).await {
         Ok(outcome) => {
@@ -198,9 +200,9 @@ pub struct BearerToken {
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn tokens(
     State(state): State<AppState>,
+    Now(now): Now,
     current: CurrentSession,
 ) -> Result<(StatusCode, Json<BearerToken>), ApiError> {
-    let now = Millis::now();
     let secret = token::random().map_err(ApiError::internal)?;
     let parent = &current.session;
     let session = state
@@ -256,9 +258,9 @@ pub struct LoggedOut {
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn logout(
     State(state): State<AppState>,
+    Now(now): Now,
     current: CurrentSession,
 ) -> Result<Response, ApiError> {
-    let now = Millis::now();
     let s = &current.session;
     let derived = state
         .store
@@ -339,9 +341,9 @@ pub struct SessionList {
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_sessions(
     State(state): State<AppState>,
+    Now(now): Now,
     current: CurrentSession,
 ) -> Result<Json<SessionList>, ApiError> {
-    let now = Millis::now();
     let policy = session::policy(&state);
     let items = state
         .store
@@ -375,13 +377,14 @@ async fn list_sessions(
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn revoke_session(
     State(state): State<AppState>,
+    Now(now): Now,
     current: CurrentSession,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = SessionId::parse(&id).ok_or_else(|| ApiError::not_found("auth.session_not_found"))?;
     let derived = state
         .store
-        .revoke_session(current.account.id, id, RevokeReason::Revoked, Millis::now())
+        .revoke_session(current.account.id, id, RevokeReason::Revoked, now)
         .await?;
     for ended in std::iter::once(id).chain(derived) {
         state.hub.end_session(current.account.id, ended);

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use cordee_pathway::Millis;
 use cordee_pathway::care_team::TeamRole;
 use cordee_pathway::ids::{AccountId, MemberId, PatientId};
 use cordee_pathway::store::{Member, NewMember};
@@ -14,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::wire::{parse_enum, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -98,10 +98,11 @@ pub struct Created {
     responses((status = 200, body = MemberList), (status = 404, body = Problem)))]
 async fn list(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let members = state.store.care_team(&actor, id, Millis::now()).await?;
+    let members = state.store.care_team(&actor, id, now).await?;
     Ok(Json(MemberList {
         items: members.into_iter().map(MemberOut::from).collect(),
         next_cursor: None,
@@ -113,11 +114,11 @@ async fn list(
     responses((status = 201, body = Created), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn add(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
-    let now = Millis::now();
     let account_id = AccountId::parse(&body.account_id).ok_or_else(|| {
         ApiError::unprocessable(
             "care_team.unknown_account",
@@ -158,12 +159,10 @@ async fn add(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn remove(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, member)): ApiPath<(PatientId, MemberId)>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .remove_member(&actor, id, member, Millis::now())
-        .await?;
+    state.store.remove_member(&actor, id, member, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }

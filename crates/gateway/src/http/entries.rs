@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use cordee_pathway::Millis;
 use cordee_pathway::file::{Entry, EntryContent, EntryFilter, EntryKind, EntryVersion};
 use cordee_pathway::ids::{AttachmentId, EntryId, PatientId};
 use cordee_pathway::policy::Category;
@@ -14,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::wire::{parse_cursor, parse_enum, ts};
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -162,6 +162,7 @@ fn attachments(ids: &[String]) -> Result<Vec<AttachmentId>, ApiError> {
     responses((status = 200, body = EntryList), (status = 404, body = Problem)))]
 async fn list(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiQuery(q): ApiQuery<EntryQuery>,
@@ -179,10 +180,7 @@ async fn list(
         before: parse_cursor(q.cursor.as_deref(), EntryId::parse)?,
         limit: q.limit.unwrap_or(50).clamp(1, 200),
     };
-    let page = state
-        .store
-        .list_entries(&actor, id, &filter, Millis::now())
-        .await?;
+    let page = state.store.list_entries(&actor, id, &filter, now).await?;
     Ok(Json(EntryList {
         items: page.items.into_iter().map(EntryOut::from).collect(),
         next_cursor: page.next.map(|n| n.to_string()),
@@ -195,6 +193,7 @@ async fn list(
     responses((status = 201, body = EntryOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn create(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiJson(body): ApiJson<NewEntry>,
@@ -204,7 +203,7 @@ async fn create(
     let content = EntryContent::new(&body.title, &body.body, attachments(&body.attachments)?)?;
     let entry = state
         .store
-        .create_entry(&actor, id, category, kind, content, Millis::now())
+        .create_entry(&actor, id, category, kind, content, now)
         .await?;
     Ok((StatusCode::CREATED, Json(entry.into())))
 }
@@ -215,13 +214,11 @@ async fn create(
     responses((status = 200, body = EntryOut), (status = 404, body = Problem)))]
 async fn get_one(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, entry)): ApiPath<(PatientId, EntryId)>,
 ) -> Result<Json<EntryOut>, ApiError> {
-    let (entry, versions) = state
-        .store
-        .get_entry(&actor, id, entry, Millis::now())
-        .await?;
+    let (entry, versions) = state.store.get_entry(&actor, id, entry, now).await?;
     let mut out = EntryOut::from(entry);
     out.versions = Some(versions.into_iter().map(VersionOut::from).collect());
     Ok(Json(out))
@@ -233,6 +230,7 @@ async fn get_one(
     responses((status = 200, body = EntryOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn correct(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, entry)): ApiPath<(PatientId, EntryId)>,
     ApiJson(body): ApiJson<Correction>,
@@ -241,7 +239,7 @@ async fn correct(
     Ok(Json(
         state
             .store
-            .correct_entry(&actor, id, entry, content, Millis::now())
+            .correct_entry(&actor, id, entry, content, now)
             .await?
             .into(),
     ))
@@ -253,12 +251,13 @@ async fn correct(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn entered_in_error(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, entry)): ApiPath<(PatientId, EntryId)>,
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .mark_entered_in_error(&actor, id, entry, Millis::now())
+        .mark_entered_in_error(&actor, id, entry, now)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

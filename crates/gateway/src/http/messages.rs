@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use super::entries::CATEGORIES;
 use super::wire::{parse_enum, ts, ts_opt};
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -238,11 +239,9 @@ async fn conversation(
     state: &AppState,
     actor: &cordee_pathway::account::Actor,
     id: ConversationId,
+    now: Millis,
 ) -> Result<Conversation, ApiError> {
-    Ok(state
-        .store
-        .conversation_for(actor, id, Millis::now())
-        .await?)
+    Ok(state.store.conversation_for(actor, id, now).await?)
 }
 
 /// For writes into a conversation: the same decision, remembered for a moment.
@@ -250,22 +249,18 @@ async fn conversation_to_post(
     state: &AppState,
     actor: &cordee_pathway::account::Actor,
     id: ConversationId,
+    now: Millis,
 ) -> Result<Conversation, ApiError> {
-    Ok(state
-        .store
-        .conversation_for_posting(actor, id, Millis::now())
-        .await?)
+    Ok(state.store.conversation_for_posting(actor, id, now).await?)
 }
 /// Conversations you may read, most recently active first, with unread counts.
 #[utoipa::path(get, path = "/v1/conversations", tag = "messaging", responses((status = 200, body = ConversationList)))]
 async fn list(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<ConversationList>, ApiError> {
-    let items = state
-        .store
-        .list_conversations(&actor, Millis::now())
-        .await?;
+    let items = state.store.list_conversations(&actor, now).await?;
     Ok(Json(ConversationList {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor: None,
@@ -278,6 +273,7 @@ async fn list(
     responses((status = 201, body = ConversationOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn create(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<NewConversationIn>,
 ) -> Result<(StatusCode, Json<ConversationOut>), ApiError> {
@@ -304,10 +300,7 @@ async fn create(
         title: body.title,
         member_ids: account_ids("member_ids", &body.member_ids)?,
     };
-    let created = state
-        .store
-        .create_conversation(&actor, new, Millis::now())
-        .await?;
+    let created = state.store.create_conversation(&actor, new, now).await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -316,10 +309,11 @@ async fn create(
     responses((status = 200, body = ConversationOut), (status = 404, body = Problem)))]
 async fn get_one(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<Json<ConversationOut>, ApiError> {
-    Ok(Json(conversation(&state, &actor, id).await?.into()))
+    Ok(Json(conversation(&state, &actor, id, now).await?.into()))
 }
 
 /// Messages in order of `seq`.
@@ -327,11 +321,12 @@ async fn get_one(
     responses((status = 200, body = MessageList), (status = 404, body = Problem)))]
 async fn list_messages(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
-    let conv = conversation(&state, &actor, id).await?;
+    let conv = conversation(&state, &actor, id, now).await?;
     let after = q
         .after
         .as_deref()
@@ -345,7 +340,7 @@ async fn list_messages(
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let items = state
         .store
-        .list_messages(&actor, &conv, after, before, limit, Millis::now())
+        .list_messages(&actor, &conv, after, before, limit, now)
         .await?;
     let next_cursor = if items.len() as i64 == limit {
         // Paging forward with `after`, backward otherwise.
@@ -370,11 +365,12 @@ async fn list_messages(
     responses((status = 201, body = MessageOut), (status = 200, body = MessageOut), (status = 404, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn send(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<SendIn>,
 ) -> Result<Response, ApiError> {
-    let conv = conversation_to_post(&state, &actor, id).await?;
+    let conv = conversation_to_post(&state, &actor, id, now).await?;
     let limits = MessageLimits {
         max_body_bytes: state.settings.message_limit,
         ..MessageLimits::default()
@@ -403,10 +399,7 @@ async fn send(
         urgent: body.urgent,
     }
     .validate(&limits)?;
-    if let Err(wait) = state
-        .send_limiter
-        .check(actor.account_id, std::time::Instant::now())
-    {
+    if let Err(wait) = state.send_limiter.check(actor.account_id, now) {
         let wait = wait.as_secs().max(1);
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -418,10 +411,7 @@ async fn send(
         )
         .with_extra(serde_json::json!({ "retry_after": wait })));
     }
-    let sent = state
-        .store
-        .send_message(&actor, &conv, input, Millis::now())
-        .await?;
+    let sent = state.store.send_message(&actor, &conv, input, now).await?;
     let status = match sent {
         Sent::Created(_) => StatusCode::CREATED,
         Sent::Existing(_) => StatusCode::OK,
@@ -435,11 +425,12 @@ async fn send(
     responses((status = 200, body = MessageOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn edit(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
     ApiJson(body): ApiJson<EditIn>,
 ) -> Result<Json<MessageOut>, ApiError> {
-    let conv = conversation(&state, &actor, id).await?;
+    let conv = conversation(&state, &actor, id, now).await?;
     let edited = state
         .store
         .edit_message(
@@ -448,7 +439,7 @@ async fn edit(
             message,
             &body.body,
             state.settings.message_limit,
-            Millis::now(),
+            now,
         )
         .await?;
     Ok(Json(MessageOut::from(&edited)))
@@ -460,14 +451,15 @@ async fn edit(
     responses((status = 200, body = MessageOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn delete(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
 ) -> Result<Json<MessageOut>, ApiError> {
-    let conv = conversation(&state, &actor, id).await?;
+    let conv = conversation(&state, &actor, id, now).await?;
     Ok(Json(MessageOut::from(
         &state
             .store
-            .delete_message(&actor, &conv, message, Millis::now())
+            .delete_message(&actor, &conv, message, now)
             .await?,
     )))
 }
@@ -478,10 +470,11 @@ async fn delete(
     responses((status = 200, body = HistoryOut), (status = 404, body = Problem)))]
 async fn history(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
 ) -> Result<Json<HistoryOut>, ApiError> {
-    let conv = conversation(&state, &actor, id).await?;
+    let conv = conversation(&state, &actor, id, now).await?;
     let items = state.store.message_history(&conv, message).await?;
     Ok(Json(HistoryOut {
         items: items
@@ -501,17 +494,15 @@ async fn history(
     responses((status = 200, body = ReadOut), (status = 404, body = Problem)))]
 async fn mark_read(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<ReadIn>,
 ) -> Result<Json<ReadOut>, ApiError> {
-    let conv = conversation(&state, &actor, id).await?;
+    let conv = conversation(&state, &actor, id, now).await?;
     let up_to = message_id("up_to", &body.up_to)?;
     Ok(Json(ReadOut {
-        last_read_seq: state
-            .store
-            .mark_read(&actor, &conv, up_to, Millis::now())
-            .await?,
+        last_read_seq: state.store.mark_read(&actor, &conv, up_to, now).await?,
     }))
 }
 
@@ -520,14 +511,12 @@ async fn mark_read(
     responses((status = 204), (status = 404, body = Problem)))]
 async fn mute(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<MuteIn>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .set_muted(&actor, id, body.muted, Millis::now())
-        .await?;
+    state.store.set_muted(&actor, id, body.muted, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -536,6 +525,7 @@ async fn mute(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn add_members(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(body): ApiJson<MembersIn>,
@@ -543,7 +533,7 @@ async fn add_members(
     let members = account_ids("member_ids", &body.member_ids)?;
     state
         .store
-        .add_group_members(&actor, id, members, Millis::now())
+        .add_group_members(&actor, id, members, now)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -554,12 +544,13 @@ async fn add_members(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn remove_member(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, account)): ApiPath<(ConversationId, AccountId)>,
 ) -> Result<StatusCode, ApiError> {
     state
         .store
-        .remove_group_member(&actor, id, account, Millis::now())
+        .remove_group_member(&actor, id, account, now)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

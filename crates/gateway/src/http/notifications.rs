@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use cordee_pathway::Millis;
 use cordee_pathway::ids::NotificationId;
 use cordee_pathway::store::Notification;
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use utoipa_axum::routes;
 
 use super::wire::{PageQuery, parse_cursor, ts, ts_opt};
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -90,6 +90,7 @@ async fn list(
 #[utoipa::path(post, path = "/v1/notifications/read", tag = "notifications", request_body = ReadUpTo, responses((status = 200, body = Marked)))]
 async fn mark_read(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<ReadUpTo>,
 ) -> Result<Json<Marked>, ApiError> {
@@ -99,7 +100,7 @@ async fn mark_read(
     Ok(Json(Marked {
         marked: state
             .store
-            .mark_notifications_read(&actor, up_to, Millis::now())
+            .mark_notifications_read(&actor, up_to, now)
             .await?,
     }))
 }

@@ -17,6 +17,7 @@ use utoipa_axum::routes;
 
 use super::wire::{PageQuery, parse_cursor, parse_enum, ts};
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -168,10 +169,10 @@ pub struct PatientSearch {
     responses((status = 201, body = PatientOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
 async fn create(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<CreatePatient>,
 ) -> Result<(StatusCode, Json<PatientOut>), ApiError> {
-    let now = Millis::now();
     let creator_role = body
         .creator_role
         .as_deref()
@@ -210,10 +211,10 @@ async fn create(
     responses((status = 200, body = PatientList)))]
 async fn list(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiQuery(query): ApiQuery<PatientSearch>,
 ) -> Result<Json<PatientList>, ApiError> {
-    let now = Millis::now();
     let q = query
         .q
         .as_deref()
@@ -247,16 +248,11 @@ async fn list(
     responses((status = 200, body = PatientOut), (status = 404, body = Problem), (status = 410, body = Problem)))]
 async fn get_one(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
 ) -> Result<Json<PatientOut>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .get_patient(&actor, id, Millis::now())
-            .await?
-            .into(),
-    ))
+    Ok(Json(state.store.get_patient(&actor, id, now).await?.into()))
 }
 
 /// Correct a patient's identity traits or status (care-team health professionals and
@@ -265,11 +261,11 @@ async fn get_one(
     responses((status = 200, body = PatientOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem), (status = 422, body = Problem)))]
 async fn update(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiJson(body): ApiJson<UpdatePatient>,
 ) -> Result<Json<PatientOut>, ApiError> {
-    let now = Millis::now();
     let (identity, status) = body.validated(now)?;
     let view = state
         .store
@@ -283,9 +279,10 @@ async fn update(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn erase(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.erase_patient(&actor, id, Millis::now()).await?;
+    state.store.erase_patient(&actor, id, now).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordee_pathway::Millis;
 use cordee_pathway::ids::{AccountId, EntryId, PatientId};
 use cordee_pathway::patient::PatientQuery;
 use cordee_pathway::policy::Category;
@@ -17,6 +16,7 @@ use utoipa_axum::routes;
 use super::entries::{CATEGORIES, EntryOut, VersionOut};
 use super::wire::{parse_enum, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
+use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -74,6 +74,7 @@ impl From<Grant> for GrantOut {
     responses((status = 201, body = GrantOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn break_glass(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiJson(body): ApiJson<BreakGlassRequest>,
@@ -81,7 +82,7 @@ async fn break_glass(
     let duration = i64::try_from(state.settings.break_glass_duration_secs).unwrap_or(4 * 3600);
     let grant = state
         .store
-        .break_glass(&actor, id, &body.reason, duration, Millis::now())
+        .break_glass(&actor, id, &body.reason, duration, now)
         .await?;
     Ok((StatusCode::CREATED, Json(grant.into())))
 }
@@ -97,14 +98,12 @@ async fn break_glass(
     responses((status = 201, body = GrantOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
 async fn break_glass_by_identity(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiJson(body): ApiJson<BreakGlassByIdentity>,
 ) -> Result<(StatusCode, Json<GrantOut>), ApiError> {
     let query = PatientQuery::parse(&body.query)?;
-    if let Err(wait) = state
-        .break_glass_limiter
-        .check(actor.account_id, std::time::Instant::now())
-    {
+    if let Err(wait) = state.break_glass_limiter.check(actor.account_id, now) {
         let wait = wait.as_secs().max(1);
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -119,7 +118,7 @@ async fn break_glass_by_identity(
     let duration = i64::try_from(state.settings.break_glass_duration_secs).unwrap_or(4 * 3600);
     let grant = state
         .store
-        .break_glass_by_identity(&actor, &query, &body.reason, duration, Millis::now())
+        .break_glass_by_identity(&actor, &query, &body.reason, duration, now)
         .await?;
     Ok((StatusCode::CREATED, Json(grant.into())))
 }
@@ -205,12 +204,11 @@ fn objection(dto: &ObjectionDto) -> Result<Objection, ApiError> {
     responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn get_consent(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
 ) -> Result<Json<ConsentOut>, ApiError> {
-    Ok(Json(
-        state.store.consent(&actor, id, Millis::now()).await?.into(),
-    ))
+    Ok(Json(state.store.consent(&actor, id, now).await?.into()))
 }
 
 /// Replace the patient's objections and masked entries; record when they were informed.
@@ -218,6 +216,7 @@ async fn get_consent(
     responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn put_consent(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiJson(body): ApiJson<ConsentIn>,
@@ -246,7 +245,7 @@ async fn put_consent(
     Ok(Json(
         state
             .store
-            .set_consent(&actor, id, update, Millis::now())
+            .set_consent(&actor, id, update, now)
             .await?
             .into(),
     ))
@@ -300,6 +299,7 @@ pub struct LogQuery {
     responses((status = 200, body = AccessLogList), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn access_log(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
     ApiQuery(q): ApiQuery<LogQuery>,
@@ -316,7 +316,7 @@ async fn access_log(
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let items = state
         .store
-        .access_log(&actor, id, before, limit, Millis::now())
+        .access_log(&actor, id, before, limit, now)
         .await?;
     let next_cursor = if items.len() as i64 == limit {
         items.last().map(|i| i.seq.to_string())
@@ -357,13 +357,11 @@ pub struct ThreadExport {
     responses((status = 200, body = ExportOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn export(
     State(state): State<AppState>,
+    Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
 ) -> Result<Response, ApiError> {
-    let export = state
-        .store
-        .export_patient(&actor, id, Millis::now())
-        .await?;
+    let export = state.store.export_patient(&actor, id, now).await?;
     let out = ExportOut {
         exported_at: ts(export.exported_at),
         patient: export.patient.into(),

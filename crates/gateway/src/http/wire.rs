@@ -56,6 +56,24 @@ impl PageQuery {
     }
 }
 
+/// One page of a list, from the `limit + 1` rows the store was asked for: the extra
+/// row only tells that more exist. So `next_cursor` is set exactly when another item
+/// follows, and never leads to an empty page.
+pub fn page_of<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(cursor);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
 /// A malformed cursor is treated as "from the start" would leak nothing, but a
 /// client bug deserves a clear answer.
 pub fn parse_cursor<T>(
@@ -70,5 +88,27 @@ pub fn parse_cursor<T>(
                 "cursor is not one this API returned",
             )
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_only_when_more_items_follow() {
+        let ids = |n: i64| (1..=n).collect::<Vec<i64>>();
+        let cases = [
+            // (rows returned for limit + 1, limit, items on the page, next cursor)
+            (0, 2, 0, None),
+            (2, 2, 2, None),
+            (3, 2, 2, Some("2")),
+            (1, 1, 1, None),
+        ];
+        for (rows, limit, len, next) in cases {
+            let (items, cursor) = page_of(ids(rows), limit, |i| i.to_string());
+            assert_eq!(items.len(), len, "{rows} rows, limit {limit}");
+            assert_eq!(cursor.as_deref(), next, "{rows} rows, limit {limit}");
+        }
     }
 }

@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use cordee_pathway::Millis;
 use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm};
 use openidconnect::url::form_urlencoded;
 use openidconnect::{
@@ -21,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::personas::{self, PERSONAS, SandboxIdp};
-use super::{CODE_TTL, CodeGrant, Sandbox};
+use super::{CODE_TTL_MS, CodeGrant, Sandbox};
 use crate::auth::token;
 use crate::error::ApiError;
 use crate::http::page;
@@ -168,6 +169,7 @@ async fn authorize(
         return Ok(picker(idp, &query).into_response());
     };
     let code = token::random().map_err(ApiError::internal)?;
+    let now = state.now();
     sandbox.issue_code(
         code.clone(),
         CodeGrant {
@@ -176,8 +178,9 @@ async fn authorize(
             redirect_uri: redirect_uri.clone(),
             nonce,
             code_challenge: challenge,
-            expires: std::time::Instant::now() + CODE_TTL,
+            expires: now.plus_millis(CODE_TTL_MS),
         },
+        now,
     );
     let mut back = form_urlencoded::Serializer::new(String::new());
     back.append_pair("code", &code);
@@ -258,7 +261,8 @@ async fn token_endpoint(
             "authorization_code only",
         ));
     }
-    let Some(grant) = field("code").and_then(|c| sandbox.take_code(&c)) else {
+    let now = state.now();
+    let Some(grant) = field("code").and_then(|c| sandbox.take_code(&c, now)) else {
         return Ok(oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",
@@ -282,13 +286,13 @@ async fn token_endpoint(
     }
     let code = field("code").unwrap_or_default();
     let access_token = token::random().map_err(ApiError::internal)?;
-    let id_token =
-        sign_id_token(sandbox, idp, &grant, &access_token, &code).map_err(ApiError::internal)?;
-    sandbox.issue_access_token(access_token.clone(), idp, grant.persona);
+    let id_token = sign_id_token(sandbox, idp, &grant, &access_token, &code, now)
+        .map_err(ApiError::internal)?;
+    sandbox.issue_access_token(access_token.clone(), idp, grant.persona, now);
     Ok(Json(json!({
         "access_token": access_token,
         "token_type": "Bearer",
-        "expires_in": super::ACCESS_TOKEN_TTL.as_secs(),
+        "expires_in": super::ACCESS_TOKEN_TTL_MS / 1000,
         "id_token": id_token,
         "scope": "openid scope_all",
     }))
@@ -301,8 +305,11 @@ fn sign_id_token(
     grant: &CodeGrant,
     access_token: &str,
     code: &str,
+    now: Millis,
 ) -> anyhow::Result<String> {
-    let now = Utc::now();
+    // The gateway's clock, so that a test that moves it forward still logs in.
+    let now = DateTime::<Utc>::from_timestamp_millis(now.0)
+        .ok_or_else(|| anyhow::anyhow!("the clock is out of range"))?;
     let mut claims = CoreIdTokenClaims::new(
         IssuerUrl::new(sandbox.issuer(idp))?,
         vec![Audience::new(super::CLIENT_ID.into())],
@@ -359,7 +366,7 @@ async fn userinfo(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    match sandbox.persona_for_token(idp, token) {
+    match sandbox.persona_for_token(idp, token, state.now()) {
         Some(persona) => Ok(Json(persona.userinfo()).into_response()),
         None => Ok(oauth_error(
             StatusCode::UNAUTHORIZED,

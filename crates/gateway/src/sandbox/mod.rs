@@ -15,7 +15,8 @@ pub mod personas;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+
+use cordee_pathway::Millis;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -25,8 +26,8 @@ use crate::state::AppState;
 use personas::{Persona, SandboxIdp};
 
 pub const CLIENT_ID: &str = "cordee-demo";
-const CODE_TTL: Duration = Duration::from_secs(60);
-const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(300);
+const CODE_TTL_MS: i64 = 60_000;
+const ACCESS_TOKEN_TTL_MS: i64 = 300_000;
 
 pub struct Sandbox {
     public_url: String,
@@ -43,13 +44,13 @@ struct CodeGrant {
     redirect_uri: String,
     nonce: String,
     code_challenge: String,
-    expires: Instant,
+    expires: Millis,
 }
 
 struct TokenGrant {
     idp: SandboxIdp,
     persona: &'static Persona,
-    expires: Instant,
+    expires: Millis,
 }
 
 impl Sandbox {
@@ -112,38 +113,45 @@ impl Sandbox {
             .collect()
     }
 
-    fn issue_code(&self, code: String, grant: CodeGrant) {
+    fn issue_code(&self, code: String, grant: CodeGrant, now: Millis) {
         let mut codes = lock(&self.codes);
-        let now = Instant::now();
         codes.retain(|_, g| g.expires > now);
         codes.insert(code, grant);
     }
 
     /// A code is good once.
-    fn take_code(&self, code: &str) -> Option<CodeGrant> {
-        lock(&self.codes)
-            .remove(code)
-            .filter(|g| g.expires > Instant::now())
+    fn take_code(&self, code: &str, now: Millis) -> Option<CodeGrant> {
+        lock(&self.codes).remove(code).filter(|g| g.expires > now)
     }
 
-    fn issue_access_token(&self, token: String, idp: SandboxIdp, persona: &'static Persona) {
+    fn issue_access_token(
+        &self,
+        token: String,
+        idp: SandboxIdp,
+        persona: &'static Persona,
+        now: Millis,
+    ) {
         let mut tokens = lock(&self.tokens);
-        let now = Instant::now();
         tokens.retain(|_, g| g.expires > now);
         tokens.insert(
             token,
             TokenGrant {
                 idp,
                 persona,
-                expires: now + ACCESS_TOKEN_TTL,
+                expires: now.plus_millis(ACCESS_TOKEN_TTL_MS),
             },
         );
     }
 
-    fn persona_for_token(&self, idp: SandboxIdp, token: &str) -> Option<&'static Persona> {
+    fn persona_for_token(
+        &self,
+        idp: SandboxIdp,
+        token: &str,
+        now: Millis,
+    ) -> Option<&'static Persona> {
         lock(&self.tokens)
             .get(token)
-            .filter(|g| g.idp == idp && g.expires > Instant::now())
+            .filter(|g| g.idp == idp && g.expires > now)
             .map(|g| g.persona)
     }
 }

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::push::{PushNotice, PushSender};
 use super::render;
+use crate::clock::Clock;
 
 /// Events a device may have queued before it is considered too slow.
 pub const QUEUE: usize = 1024;
@@ -81,11 +82,11 @@ impl Drop for Registration {
 }
 
 impl Hub {
-    pub fn start(store: Store, push: Arc<dyn PushSender>) -> Hub {
+    pub fn start(store: Store, push: Arc<dyn PushSender>, clock: Clock) -> Hub {
         let hub = Hub {
             registry: Arc::new(Mutex::new(Registry::default())),
         };
-        tokio::spawn(fan_out(hub.clone(), store, push));
+        tokio::spawn(fan_out(hub.clone(), store, push, clock));
         hub
     }
 
@@ -186,9 +187,12 @@ impl Hub {
     }
 }
 
-/// How often the fan-out looks for events committed by other gateway instances (and
-/// forgets the audiences it cached, which their team changes may have made stale).
+/// How often the fan-out looks for events committed by other gateway instances.
 const TAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long (by the gateway's clock) a cached audience is trusted: changes made through
+/// this process forget it at once, but a team change made through another instance
+/// is only seen when it is read again.
+const AUDIENCE_TTL_MS: i64 = 1_000;
 /// Events read from the database at a time when catching up.
 const TAIL_PAGE: i64 = 500;
 
@@ -197,13 +201,14 @@ const TAIL_PAGE: i64 = 500;
 /// read back from it: when a local event skips cursors (another instance committed
 /// in between), and every [`TAIL_EVERY`] otherwise. Committed cursors form an
 /// unbroken sequence, so reading a range never skips an event that commits later.
-async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
+async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>, clock: Clock) {
     let mut events = store.stream();
     let mut changes = store.changes();
     let mut fan = Fan {
         hub,
         store,
         push,
+        clock,
         audiences: HashMap::new(),
         delivered: 0,
     };
@@ -242,7 +247,6 @@ async fn fan_out(hub: Hub, store: Store, push: Arc<dyn PushSender>) {
             },
             c = changes.recv() => forget(&mut fan.audiences, c.ok()),
             _ = tail.tick() => {
-                fan.audiences.clear();
                 match fan.store.stream_head().await {
                     Ok(head) if head > fan.delivered => fan.catch_up(head).await,
                     Ok(_) => {}
@@ -257,7 +261,8 @@ struct Fan {
     hub: Hub,
     store: Store,
     push: Arc<dyn PushSender>,
-    audiences: HashMap<ConversationId, Arc<Audience>>,
+    clock: Clock,
+    audiences: HashMap<ConversationId, (Arc<Audience>, Millis)>,
     /// The cursor of the last event delivered.
     delivered: i64,
 }
@@ -286,12 +291,18 @@ impl Fan {
 
     async fn deliver(&mut self, event: &StreamEvent) {
         self.delivered = event.cursor;
-        let audience = match self.audiences.get(&event.conversation_id) {
-            Some(a) => Arc::clone(a),
-            None => match audience(&self.store, event.conversation_id).await {
+        let now = self.clock.now();
+        let cached = self
+            .audiences
+            .get(&event.conversation_id)
+            .filter(|(_, at)| now.0 - at.0 < AUDIENCE_TTL_MS && now >= *at);
+        let audience = match cached {
+            Some((a, _)) => Arc::clone(a),
+            None => match audience(&self.store, event.conversation_id, now).await {
                 Ok(a) => {
                     let a = Arc::new(a);
-                    self.audiences.insert(event.conversation_id, Arc::clone(&a));
+                    self.audiences
+                        .insert(event.conversation_id, (Arc::clone(&a), now));
                     a
                 }
                 Err(e) => {
@@ -326,7 +337,10 @@ impl Fan {
     }
 }
 
-fn forget(audiences: &mut HashMap<ConversationId, Arc<Audience>>, change: Option<Change>) {
+fn forget(
+    audiences: &mut HashMap<ConversationId, (Arc<Audience>, Millis)>,
+    change: Option<Change>,
+) {
     match change {
         Some(Change::ConversationChanged(id)) => {
             audiences.remove(&id);
@@ -337,8 +351,12 @@ fn forget(audiences: &mut HashMap<ConversationId, Arc<Audience>>, change: Option
     }
 }
 
-async fn audience(store: &Store, conversation: ConversationId) -> cordee_pathway::Result<Audience> {
-    let members = store.recipients(conversation, Millis::now()).await?;
+async fn audience(
+    store: &Store,
+    conversation: ConversationId,
+    now: Millis,
+) -> cordee_pathway::Result<Audience> {
+    let members = store.recipients(conversation, now).await?;
     let muted = store
         .muted_members(conversation)
         .await?

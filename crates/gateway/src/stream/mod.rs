@@ -12,13 +12,12 @@ pub mod push;
 mod reads;
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
 use cordee_pathway::conversation::{StreamEvent, StreamKind};
 use cordee_pathway::session::Liveness;
@@ -131,7 +130,7 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
     loop {
         let page = match state
             .store
-            .stream_since(&actor, last, BACKLOG_PAGE, Millis::now())
+            .stream_since(&actor, last, BACKLOG_PAGE, state.now())
             .await
         {
             Ok(p) => p,
@@ -144,7 +143,7 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
         let full = page.len() as i64 == BACKLOG_PAGE;
         let records: Vec<_> = page
             .iter()
-            .filter_map(|e| reads.due(&actor, e.conversation_id, e.patient_id, Instant::now()))
+            .filter_map(|e| reads.due(&actor, e.conversation_id, e.patient_id, state.now()))
             .collect();
         if !records.is_empty() && !audited(&state, records).await {
             let _ = sink.send(control("resync", last)).await;
@@ -186,7 +185,7 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
                     let mut written = 0;
                     while let Some(frame) = next.take() {
                         if frame.cursor > last {
-                            if let Some(record) = reads.due(&actor, frame.conversation_id, frame.patient_id, Instant::now())
+                            if let Some(record) = reads.due(&actor, frame.conversation_id, frame.patient_id, state.now())
                                 && !audited(&state, vec![record]).await
                             {
                                 let _ = sink.send(control("resync", last)).await;
@@ -279,7 +278,7 @@ async fn session_still_open(state: &AppState, actor: &Actor) -> bool {
     let Some(id) = actor.session_id else {
         return true;
     };
-    let now = Millis::now();
+    let now = state.now();
     match state.store.session(id).await {
         Ok(session) => match session.liveness(crate::auth::session::policy(state), now) {
             Liveness::Active => {

@@ -1,25 +1,25 @@
 //! Delivering a patient thread's events is a read of that patient's data, so it is
 //! audited like one. A connection appends a `message.stream` record for a patient
 //! thread before the first event it delivers there, then again at most once per
-//! [`WINDOW`] while it keeps delivering: a record per delivered message would be
+//! [`WINDOW_MS`] while it keeps delivering: a record per delivered message would be
 //! twenty records per message sent to a care team, and the access log would drown
 //! in them.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
 use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
 use cordee_pathway::ids::{ConversationId, PatientId};
 
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// At most one read record per connection and thread in this long (15 minutes).
+pub const WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// The patient threads this connection has delivered from, and when that was last
 /// audited.
 #[derive(Default)]
 pub struct Reads {
-    audited: HashMap<ConversationId, Instant>,
+    audited: HashMap<ConversationId, Millis>,
 }
 
 impl Reads {
@@ -29,18 +29,18 @@ impl Reads {
         actor: &Actor,
         conversation: ConversationId,
         patient: Option<PatientId>,
-        now: Instant,
+        now: Millis,
     ) -> Option<AuditEvent> {
         let patient = patient?;
         if let Some(at) = self.audited.get(&conversation)
-            && now.duration_since(*at) < WINDOW
+            && now.0 - at.0 < WINDOW_MS
         {
             return None;
         }
         self.audited.insert(conversation, now);
         Some(
             AuditEvent::new(
-                Millis::now(),
+                now,
                 Some(actor.account_id),
                 "message.stream",
                 Purpose::Care,
@@ -73,17 +73,17 @@ mod tests {
             PatientId::new(),
         );
         let mut reads = Reads::default();
-        let t0 = Instant::now();
+        let t0 = Millis(1_000_000);
         assert!(reads.due(&actor, thread, Some(patient), t0).is_some());
         assert!(
             reads
-                .due(&actor, thread, Some(patient), t0 + WINDOW / 2)
+                .due(&actor, thread, Some(patient), t0.plus_millis(WINDOW_MS / 2))
                 .is_none()
         );
         assert!(reads.due(&actor, group, None, t0).is_none());
         assert!(
             reads
-                .due(&actor, thread, Some(patient), t0 + WINDOW)
+                .due(&actor, thread, Some(patient), t0.plus_millis(WINDOW_MS))
                 .is_some()
         );
     }

@@ -314,12 +314,12 @@ impl Store {
         now: Millis,
     ) -> Result<Conversation> {
         let key = (actor.account_id, group_param(actor), id);
-        if let Some(c) = self.posting_memo.get(&key) {
+        if let Some(c) = self.posting_memo.get(&key, now) {
             return Ok(c);
         }
         let generation = self.posting_memo.generation();
         let c = self.conversation_for(actor, id, now).await?;
-        self.posting_memo.put(key, c.clone(), generation);
+        self.posting_memo.put(key, c.clone(), generation, now);
         Ok(c)
     }
 

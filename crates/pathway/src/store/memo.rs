@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+
+use crate::Millis;
 
 pub(crate) struct Memo<K, V> {
     generation: AtomicU64,
-    ttl: Duration,
+    ttl_ms: i64,
     max: usize,
-    entries: Mutex<HashMap<K, (V, u64, Instant)>>,
+    entries: Mutex<HashMap<K, (V, u64, Millis)>>,
 }
 
 impl<K, V> std::fmt::Debug for Memo<K, V> {
@@ -54,29 +55,31 @@ impl<K, V> Drop for ForgetOnDrop<'_, K, V> {
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    pub(crate) fn new(ttl: Duration, max: usize) -> Memo<K, V> {
+    pub(crate) fn new(ttl_ms: i64, max: usize) -> Memo<K, V> {
         Memo {
             generation: AtomicU64::new(0),
-            ttl,
+            ttl_ms,
             max,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
-    pub(crate) fn get(&self, key: &K) -> Option<V> {
+    /// The answer remembered for `key`, if it was read under the current generation
+    /// less than the time limit before `now` (the caller's clock).
+    pub(crate) fn get(&self, key: &K, now: Millis) -> Option<V> {
         let current = self.generation();
         let entries = self.entries.lock().ok()?;
         let (value, generation, at) = entries.get(key)?;
-        (*generation == current && at.elapsed() < self.ttl).then(|| value.clone())
+        (*generation == current && now.0 - at.0 < self.ttl_ms && now >= *at).then(|| value.clone())
     }
 
-    /// Remembers an answer read under `generation`.
-    pub(crate) fn put(&self, key: K, value: V, generation: u64) {
+    /// Remembers an answer read under `generation` at `now`.
+    pub(crate) fn put(&self, key: K, value: V, generation: u64, now: Millis) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= self.max {
                 entries.clear();
             }
-            entries.insert(key, (value, generation, Instant::now()));
+            entries.insert(key, (value, generation, now));
         }
     }
 }
@@ -87,22 +90,24 @@ mod tests {
 
     #[test]
     fn an_answer_read_before_an_invalidation_is_not_kept() {
-        let memo: Memo<&str, i32> = Memo::new(Duration::from_secs(60), 10);
+        let memo: Memo<&str, i32> = Memo::new(60_000, 10);
+        let t = Millis(1_000);
         let g = memo.generation();
         memo.invalidate(); // a write lands between the read and the put
-        memo.put("k", 1, g);
-        assert_eq!(memo.get(&"k"), None);
+        memo.put("k", 1, g, t);
+        assert_eq!(memo.get(&"k", t), None);
         let g = memo.generation();
-        memo.put("k", 2, g);
-        assert_eq!(memo.get(&"k"), Some(2));
+        memo.put("k", 2, g, t);
+        assert_eq!(memo.get(&"k", t), Some(2));
         memo.invalidate();
-        assert_eq!(memo.get(&"k"), None);
+        assert_eq!(memo.get(&"k", t), None);
     }
 
     #[test]
     fn answers_expire() {
-        let memo: Memo<&str, i32> = Memo::new(Duration::from_millis(0), 10);
-        memo.put("k", 1, memo.generation());
-        assert_eq!(memo.get(&"k"), None);
+        let memo: Memo<&str, i32> = Memo::new(2_000, 10);
+        memo.put("k", 1, memo.generation(), Millis(1_000));
+        assert_eq!(memo.get(&"k", Millis(2_999)), Some(1));
+        assert_eq!(memo.get(&"k", Millis(3_000)), None);
     }
 }

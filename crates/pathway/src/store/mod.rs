@@ -83,8 +83,8 @@ impl Store {
             messages,
             stream,
             stream_order: Arc::new(tokio::sync::Mutex::new(())),
-            sessions_memo: Arc::new(memo::Memo::new(std::time::Duration::from_secs(2), 100_000)),
-            posting_memo: Arc::new(memo::Memo::new(std::time::Duration::from_secs(5), 100_000)),
+            sessions_memo: Arc::new(memo::Memo::new(2_000, 100_000)),
+            posting_memo: Arc::new(memo::Memo::new(5_000, 100_000)),
         };
         tokio::spawn(messages::run(store.clone(), jobs));
         store

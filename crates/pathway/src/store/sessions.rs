@@ -50,8 +50,9 @@ impl Store {
     pub async fn authenticate(
         &self,
         token_hash: &TokenHash,
+        now: Millis,
     ) -> Result<Option<(Session, super::Account)>> {
-        if let Some(found) = self.sessions_memo.get(token_hash) {
+        if let Some(found) = self.sessions_memo.get(token_hash, now) {
             return Ok(Some(found));
         }
         let generation = self.sessions_memo.generation();
@@ -63,6 +64,7 @@ impl Store {
             token_hash.clone(),
             (session.clone(), account.clone()),
             generation,
+            now,
         );
         Ok(Some((session, account)))
     }
