@@ -287,8 +287,8 @@ async fn objection_masking_break_glass_expiry_and_erasure() {
     // Objections and masking.
     let consent = json!({
         "informed_at": "2026-01-05T10:00:00Z",
-        "objections": [{ "kind": "professional", "account_id": pharma.id }, { "kind": "category", "category": "soins" }],
-        "masked_entries": [medical["id"]]
+        "add_objections": [{ "kind": "professional", "account_id": pharma.id }, { "kind": "category", "category": "soins" }],
+        "mask": [medical["id"]]
     });
     let r = gp.put_json(&format!("{path}/consent"), &consent).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -317,16 +317,32 @@ async fn objection_masking_break_glass_expiry_and_erasure() {
     let bad = gp
         .put_json(
             &format!("{path}/consent"),
-            &json!({ "objections": [{ "kind": "category", "category": "astrology" }] }),
+            &json!({ "add_objections": [{ "kind": "category", "category": "astrology" }] }),
         )
         .await;
     problem(bad, 422, "request.invalid_field").await;
-    assert_eq!(
-        gp.put_json(&format!("{path}/consent"), &json!({}))
-            .await
-            .status(),
-        200
-    );
+    problem(
+        gp.put_json(&format!("{path}/consent"), &json!({})).await,
+        422,
+        "consent.no_change",
+    )
+    .await;
+    let lift: Vec<Value> = c["objections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect();
+    let r = gp
+        .put_json(
+            &format!("{path}/consent"),
+            &json!({ "lift_objections": lift, "unmask": [medical["id"]] }),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let cleared: Value = r.json().await.unwrap();
+    assert!(cleared["objections"].as_array().unwrap().is_empty());
+    assert!(cleared["masked_entries"].as_array().unwrap().is_empty());
 
     // Break-glass: a reason, access for the configured time (2 s here), the team notified.
     problem(
@@ -635,7 +651,8 @@ async fn break_glass_by_identity_finds_the_patient_and_tells_the_team() {
     }));
 
     // A patient who objected to this professional is not found, even by identity.
-    let consent = json!({ "objections": [{ "kind": "professional", "account_id": outsider.id }] });
+    let consent =
+        json!({ "add_objections": [{ "kind": "professional", "account_id": outsider.id }] });
     let r = gp
         .put_json(&format!("/v1/patients/{patient}/consent"), &consent)
         .await;

@@ -72,7 +72,8 @@ async fn metrics_count_requests_per_route() {
     for _ in 0..3 {
         app.get("/healthz").await;
     }
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let admin = app.login("admin-roux").await;
+    let text = admin.get("/metrics").await.text().await.unwrap();
     let line = text
         .lines()
         .find(|l| {
@@ -93,7 +94,8 @@ async fn metrics_count_open_streams() {
     let nurse = app.login("nurse-bernard").await;
     let mut socket = crate::messaging::connect(&app, &nurse.bearer().await, None).await;
     crate::messaging::backlog(&mut socket).await;
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let admin = app.login("admin-roux").await;
+    let text = admin.get("/metrics").await.text().await.unwrap();
     let open: f64 = text
         .lines()
         .find(|l| l.starts_with("cordee_stream_connections "))
@@ -105,5 +107,52 @@ async fn metrics_count_open_streams() {
         .unwrap();
     // The recorder is process-wide: other tests' streams may be counted too.
     assert!(open >= 1.0, "{open}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_are_for_admins_on_the_main_listener() {
+    let app = spawn_app().await;
+    problem(app.get("/metrics").await, 401, "auth.required").await;
+    let nurse = app.login("nurse-bernard").await;
+    problem(nurse.get("/metrics").await, 403, "metrics.admin_only").await;
+    let admin = app.login("admin-roux").await;
+    let r = admin.get("/metrics").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("cordee_http_requests_total")
+    );
+    app.stop().await;
+}
+
+/// Strangers choose methods and paths; the label values they can reach are bounded.
+#[tokio::test]
+async fn made_up_methods_and_paths_do_not_grow_the_metrics() {
+    let app = spawn_app().await;
+    let admin = app.login("admin-roux").await;
+    let strange = |n: usize| {
+        let method = reqwest::Method::from_bytes(format!("BREW{n}").as_bytes()).unwrap();
+        app.client
+            .request(method, app.url(&format!("/no/such/path/{n}")))
+            .send()
+    };
+    // The first stranger creates the `other` and `unmatched` series.
+    strange(0).await.unwrap();
+    let count = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains("method=\"other\"") || l.contains("route=\"unmatched\""))
+            .count()
+    };
+    let before = admin.get("/metrics").await.text().await.unwrap();
+    for n in 1..=300 {
+        let r = strange(n).await.unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let after = admin.get("/metrics").await.text().await.unwrap();
+    assert_eq!(count(&before), count(&after), "{after}");
+    assert!(!after.contains("BREW") && !after.contains("/no/such/path"));
     app.stop().await;
 }

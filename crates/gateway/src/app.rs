@@ -106,7 +106,7 @@ pub fn router(state: AppState) -> Router {
         }),
     );
     if state.settings.metrics_listen.is_none() {
-        router = router.route("/metrics", get(http::health::metrics));
+        router = router.route("/metrics", get(http::health::metrics_for_admins));
     }
     router
         .fallback(not_found_route)

@@ -34,6 +34,12 @@ impl Clock {
         Millis(system.saturating_add(self.offset.load(Ordering::SeqCst)))
     }
 
+    /// The same clock, as the store takes it (for its own timers).
+    pub fn time_source(&self) -> cordee_pathway::time::TimeSource {
+        let clock = self.clone();
+        cordee_pathway::time::TimeSource::new(move || clock.now())
+    }
+
     /// Moves this clock (and every clone of it) forward: what tests do instead of
     /// sleeping.
     pub fn advance(&self, by: Duration) {

@@ -120,6 +120,12 @@ pub struct Layer {
     #[arg(long, env = "CORDEE_STREAM_HEARTBEAT", value_name = "SECONDS")]
     pub stream_heartbeat: Option<u64>,
 
+    /// Seconds between two looks at the background jobs (expired emergency accesses,
+    /// session purges, and the modules' reminders); 0 turns the scheduler off, for an
+    /// instance that must not run jobs. Default 5.
+    #[arg(long, env = "CORDEE_JOB_TICK", value_name = "SECONDS")]
+    pub job_tick: Option<u64>,
+
     /// Identity providers; TOML file only (see `[[providers]]` in the README).
     #[arg(skip)]
     #[serde(default)]
@@ -229,6 +235,7 @@ pub struct Settings {
     pub message_limit: usize,
     pub send_rate_limit: u32,
     pub stream_heartbeat_secs: u64,
+    pub job_tick_secs: u64,
     pub providers: Vec<ProviderConfig>,
 }
 
@@ -309,6 +316,7 @@ impl Layer {
             message_limit: self.message_limit.or(lower.message_limit),
             send_rate_limit: self.send_rate_limit.or(lower.send_rate_limit),
             stream_heartbeat: self.stream_heartbeat.or(lower.stream_heartbeat),
+            job_tick: self.job_tick.or(lower.job_tick),
             providers: if self.providers.is_empty() {
                 lower.providers
             } else {
@@ -397,6 +405,7 @@ impl Settings {
             )?,
             send_rate_limit: layer.send_rate_limit.unwrap_or(120),
             stream_heartbeat_secs: layer.stream_heartbeat.unwrap_or(25),
+            job_tick_secs: layer.job_tick.unwrap_or(5),
             providers: layer.providers,
         };
         let mut settings = settings;
@@ -475,6 +484,11 @@ impl Settings {
         }
         if self.login_rate_limit == 0 {
             return Err(err("CORDEE_LOGIN_RATE_LIMIT must be at least 1."));
+        }
+        if self.job_tick_secs > 3600 {
+            return Err(err(
+                "CORDEE_JOB_TICK must be at most 3600 seconds (0 turns the scheduler off).",
+            ));
         }
         self.validate_providers()
     }

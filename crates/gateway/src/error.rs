@@ -134,7 +134,7 @@ impl IntoResponse for ApiError {
 impl From<DomainError> for ApiError {
     fn from(err: DomainError) -> ApiError {
         match err {
-            DomainError::NotFound { what } => ApiError::not_found(not_found_code(what)),
+            DomainError::NotFound { what } => ApiError::not_found(what.not_found_code()),
             DomainError::Conflict { code, detail } => {
                 ApiError::new(StatusCode::CONFLICT, code, detail)
             }
@@ -145,7 +145,7 @@ impl From<DomainError> for ApiError {
                 "patient.erased",
                 "This patient's data was erased at the end of its retention period.",
             ),
-            DomainError::Database(sqlx::Error::PoolTimedOut) => ApiError {
+            DomainError::Busy => ApiError {
                 source: Some(anyhow::anyhow!("database pool timed out")),
                 ..ApiError::unavailable(
                     "internal.database_busy",
@@ -154,23 +154,6 @@ impl From<DomainError> for ApiError {
             },
             other => ApiError::internal(anyhow::Error::new(other)),
         }
-    }
-}
-
-/// `what` is a domain noun; the code is `{noun}.not_found` for the nouns clients
-/// branch on, so that the list of codes stays closed and documented.
-fn not_found_code(what: &str) -> &'static str {
-    match what {
-        "patient" => "patient.not_found",
-        "entry" => "entry.not_found",
-        "attachment" => "attachment.not_found",
-        "account" => "account.not_found",
-        "member" => "care_team.member_not_found",
-        "session" => "auth.session_not_found",
-        "conversation" => "conversation.not_found",
-        "message" => "message.not_found",
-        "notification" => "notification.not_found",
-        _ => "resource.not_found",
     }
 }
 
@@ -186,6 +169,7 @@ pub async fn not_found_route() -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cordee_pathway::error::Noun;
     use http_body_util::BodyExt;
 
     async fn render(err: ApiError) -> (StatusCode, String, serde_json::Value) {
@@ -204,9 +188,22 @@ mod tests {
     #[tokio::test]
     async fn domain_errors_map_to_stable_codes() {
         let cases = [
-            (DomainError::not_found("patient"), 404, "patient.not_found"),
-            (DomainError::not_found("entry"), 404, "entry.not_found"),
-            (DomainError::not_found("widget"), 404, "resource.not_found"),
+            (
+                DomainError::not_found(Noun::Patient),
+                404,
+                "patient.not_found",
+            ),
+            (DomainError::not_found(Noun::Entry), 404, "entry.not_found"),
+            (
+                DomainError::not_found(Noun::Member),
+                404,
+                "care_team.member_not_found",
+            ),
+            (
+                DomainError::not_found(Noun::Record),
+                404,
+                "resource.not_found",
+            ),
             (
                 DomainError::conflict("care_team.duplicate", "x"),
                 409,
@@ -223,13 +220,9 @@ mod tests {
                 "policy.denied",
             ),
             (DomainError::Erased, 410, "patient.erased"),
+            (DomainError::Busy, 503, "internal.database_busy"),
             (
-                DomainError::Database(sqlx::Error::PoolTimedOut),
-                503,
-                "internal.database_busy",
-            ),
-            (
-                DomainError::Database(sqlx::Error::PoolClosed),
+                DomainError::Unavailable("the audit writer stopped".into()),
                 500,
                 "internal.error",
             ),

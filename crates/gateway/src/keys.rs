@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use cordee_crypto::{Keyring, MasterKeyFile};
-use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
+use cordee_pathway::audit::{Action, AuditEvent, Outcome, Purpose};
 use cordee_pathway::store::{Keys, Store};
 
 use crate::config::Settings;
@@ -113,7 +113,11 @@ pub async fn rotate(settings: &Settings, retire: bool, out: &mut impl Write) -> 
     let path = &settings.master_key_file;
     let mut file = load(path)?;
     let db = crate::connect(settings).await?;
-    let store = Store::open(db, keys_for(settings, &file)?);
+    let store = Store::open(
+        db,
+        keys_for(settings, &file)?,
+        crate::clock::Clock::system().time_source(),
+    );
     let current = file.current_version();
     let behind = store
         .data_keys_per_version()
@@ -173,7 +177,7 @@ pub async fn rotate(settings: &Settings, retire: bool, out: &mut impl Write) -> 
             AuditEvent::new(
                 crate::clock::Clock::system().now(),
                 None,
-                "keys.rotate",
+                Action::KeysRotate,
                 Purpose::Administration,
                 Outcome::Allowed,
             )

@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod jobs;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
@@ -66,7 +67,7 @@ impl Gateway {
         db.migrate()
             .await
             .context("Failed to apply database migrations")?;
-        let store = Store::open(db.clone(), keys);
+        let store = Store::open(db.clone(), keys, clock.time_source());
         let state = AppState::new(settings, db, store, clock)
             .await
             .context("Failed to set up logins")?;
@@ -97,6 +98,7 @@ impl Gateway {
             }
             None => None,
         };
+        jobs::start(self.state.clone());
         let router = app::router(self.state.clone());
         let state = self.state.clone();
         let shutdown = async move {

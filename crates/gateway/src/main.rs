@@ -150,6 +150,7 @@ async fn audit_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(Store::open(
         cordee_gateway::connect(settings).await?,
         keys::keys_for(settings, &file)?,
+        cordee_gateway::clock::Clock::system().time_source(),
     ))
 }
 

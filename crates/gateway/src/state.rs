@@ -33,6 +33,8 @@ pub struct Inner {
     /// Emergency-access lookups by identity per account per minute: a mistyped INS or
     /// two at the bedside, not a sweep of the CPTS's patients.
     pub break_glass_limiter: FixedWindow<AccountId>,
+    /// This process among the gateways sharing the database (who holds a job).
+    pub instance_id: String,
     /// Turns true when the gateway starts shutting down (WebSockets close on it).
     pub closing: watch::Receiver<bool>,
     closing_tx: watch::Sender<bool>,
@@ -73,6 +75,7 @@ impl AppState {
             hub,
             send_limiter,
             break_glass_limiter: FixedWindow::per_minute(BREAK_GLASS_LOOKUPS_PER_MINUTE),
+            instance_id: uuid::Uuid::now_v7().to_string(),
             closing,
             closing_tx,
         })))

@@ -48,7 +48,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cordee_crypto::{Checkpoint, GENESIS, chain_hash};
-use cordee_pathway::Millis;
 use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
 use cordee_pathway::ids::{AccountId, EntryId, PatientId};
 use cordee_pathway::store::{Backend, Db, Store};
@@ -239,7 +238,7 @@ async fn run_writer(
                     .bind(seq)
                     .bind(cp.head.to_vec())
                     .bind(cp.mac.to_vec())
-                    .bind(Millis::now().0)
+                    .bind(cordee_pathway::testing::wall_clock().0)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -305,9 +304,9 @@ impl Path {
 /// A read of one entry by one professional: what most standalone records are.
 fn event(actor: AccountId, patient: PatientId) -> AuditEvent {
     AuditEvent::new(
-        Millis::now(),
+        cordee_pathway::testing::wall_clock(),
         Some(actor),
-        "entry.read",
+        cordee_pathway::audit::Action::EntryRead,
         Purpose::Care,
         Outcome::Allowed,
     )

@@ -215,7 +215,7 @@ async fn insert_rcp(store: &Store, author: &Actor, patient: PatientId, content: 
     let key = store.data_key(&format!("patient:{patient}")).await.unwrap();
     let id = EntryId::new();
     let place = format!("{id}:1");
-    let now = Millis::now();
+    let now = cordee_pathway::testing::wall_clock();
     let mut tx = store.db().begin().await.unwrap();
     sqlx::query(
         "insert into entries (id, patient_id, category, kind, author_id, created_at, updated_at, version, status, masked) \
@@ -299,7 +299,14 @@ async fn seed(store: &Store, gp: &Actor, nurse: &Actor, patient: PatientId, entr
                     EntryKind::Note
                 };
                 store
-                    .create_entry(author, patient, category, kind, text, Millis::now())
+                    .create_entry(
+                        author,
+                        patient,
+                        category,
+                        kind,
+                        text,
+                        cordee_pathway::testing::wall_clock(),
+                    )
                     .await
                     .unwrap();
             }
@@ -347,12 +354,15 @@ async fn seed_others(
                 author,
                 NewPatient {
                     identity: who
-                        .validate(IdentityStatus::Provisoire, Millis::now())
+                        .validate(
+                            IdentityStatus::Provisoire,
+                            cordee_pathway::testing::wall_clock(),
+                        )
                         .unwrap(),
                     status: IdentityStatus::Provisoire,
                     creator_role: Some(TeamRole::MedecinTraitant),
                 },
-                Millis::now(),
+                cordee_pathway::testing::wall_clock(),
             )
             .await
             .unwrap();
@@ -658,12 +668,15 @@ async fn main() {
             &gp,
             NewPatient {
                 identity: identity()
-                    .validate(IdentityStatus::Provisoire, Millis::now())
+                    .validate(
+                        IdentityStatus::Provisoire,
+                        cordee_pathway::testing::wall_clock(),
+                    )
                     .unwrap(),
                 status: IdentityStatus::Provisoire,
                 creator_role: Some(TeamRole::MedecinTraitant),
             },
-            Millis::now(),
+            cordee_pathway::testing::wall_clock(),
         )
         .await
         .unwrap()
@@ -678,13 +691,13 @@ async fn main() {
                 reason: "soins à domicile".into(),
                 end_at: None,
             },
-            Millis::now(),
+            cordee_pathway::testing::wall_clock(),
         )
         .await
         .unwrap();
 
     let started = Instant::now();
-    let from = Millis::now();
+    let from = cordee_pathway::testing::wall_clock();
     seed(&store, &gp, &nurse, patient, entries).await;
     let seeded = started.elapsed();
     let others_started = Instant::now();
@@ -693,7 +706,7 @@ async fn main() {
         &gp,
         other_patients,
         other_entries,
-        (from, Millis::now()),
+        (from, cordee_pathway::testing::wall_clock()),
     )
     .await;
     let others_seeded = others_started.elapsed();
@@ -769,7 +782,7 @@ async fn main() {
         "paired"
     );
     for (name, filter) in &queries {
-        let now = Millis::now();
+        let now = cordee_pathway::testing::wall_clock();
         let authorised = store
             .query_entries(&nurse, patient, filter, now)
             .await

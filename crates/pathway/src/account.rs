@@ -5,56 +5,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, SessionId};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountKind {
-    HealthProfessional,
-    Staff,
-}
-
-impl AccountKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::HealthProfessional => "health_professional",
-            AccountKind::Staff => "staff",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<AccountKind> {
-        match text {
-            "health_professional" => Some(AccountKind::HealthProfessional),
-            "staff" => Some(AccountKind::Staff),
-            _ => None,
-        }
+text_enum! {
+    pub enum AccountKind {
+        HealthProfessional = "health_professional",
+        Staff = "staff",
     }
 }
 
-/// A CPTS role, from the staff provider's role claim (health professionals are
-/// `member`s).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CptsRole {
-    Member,
-    Coordinator,
-    Admin,
-}
-
-impl CptsRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CptsRole::Member => "member",
-            CptsRole::Coordinator => "coordinator",
-            CptsRole::Admin => "admin",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<CptsRole> {
-        match text {
-            "member" => Some(CptsRole::Member),
-            "coordinator" => Some(CptsRole::Coordinator),
-            "admin" => Some(CptsRole::Admin),
-            _ => None,
-        }
+text_enum! {
+    /// A CPTS role, from the staff provider's role claim (health professionals are
+    /// `member`s).
+    pub enum CptsRole {
+        Member = "member",
+        Coordinator = "coordinator",
+        Admin = "admin",
     }
 }
 
@@ -102,35 +66,23 @@ impl ProfessionCode {
     }
 }
 
-/// The columns of the authorisation matrix (see DESIGN.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProfessionGroup {
-    Medecin,
-    SageFemme,
-    Dentiste,
-    Pharmacien,
-    Infirmier,
-    Kinesitherapeute,
-    Auxiliaire,
-    Psychologue,
-    /// Non-health CPTS staff.
-    Staff,
+text_enum! {
+    /// The columns of the authorisation matrix (see DESIGN.md).
+    pub enum ProfessionGroup {
+        Medecin = "medecin",
+        SageFemme = "sage_femme",
+        Dentiste = "dentiste",
+        Pharmacien = "pharmacien",
+        Infirmier = "infirmier",
+        Kinesitherapeute = "kinesitherapeute",
+        Auxiliaire = "auxiliaire",
+        Psychologue = "psychologue",
+        /// Non-health CPTS staff.
+        Staff = "staff",
+    }
 }
 
 impl ProfessionGroup {
-    pub const ALL: [ProfessionGroup; 9] = [
-        ProfessionGroup::Medecin,
-        ProfessionGroup::SageFemme,
-        ProfessionGroup::Dentiste,
-        ProfessionGroup::Pharmacien,
-        ProfessionGroup::Infirmier,
-        ProfessionGroup::Kinesitherapeute,
-        ProfessionGroup::Auxiliaire,
-        ProfessionGroup::Psychologue,
-        ProfessionGroup::Staff,
-    ];
-
     /// The group of a TRE_G15 profession code; `None` for codes outside the matrix.
     pub fn of(code: &str) -> Option<ProfessionGroup> {
         Some(match code {
@@ -144,26 +96,6 @@ impl ProfessionGroup {
             "93" => ProfessionGroup::Psychologue,
             _ => return None,
         })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProfessionGroup::Medecin => "medecin",
-            ProfessionGroup::SageFemme => "sage_femme",
-            ProfessionGroup::Dentiste => "dentiste",
-            ProfessionGroup::Pharmacien => "pharmacien",
-            ProfessionGroup::Infirmier => "infirmier",
-            ProfessionGroup::Kinesitherapeute => "kinesitherapeute",
-            ProfessionGroup::Auxiliaire => "auxiliaire",
-            ProfessionGroup::Psychologue => "psychologue",
-            ProfessionGroup::Staff => "staff",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ProfessionGroup> {
-        ProfessionGroup::ALL
-            .into_iter()
-            .find(|g| g.as_str() == text)
     }
 }
 

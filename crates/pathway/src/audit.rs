@@ -6,67 +6,84 @@ use serde::Serialize;
 use crate::Millis;
 use crate::ids::{AccountId, PatientId};
 
-/// Why the access happened (the legal basis the patient's access log shows).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    /// Care by a member of the patient's care team.
-    Care,
-    /// Emergency access by a professional outside the team.
-    BreakGlass,
-    /// The patient exercising a right (information, objection, export).
-    PatientRight,
-    /// CPTS administration (matrix changes, erasure, key rotation).
-    Administration,
-    /// Login, logout, session management.
-    Authentication,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Care => "care",
-            Purpose::BreakGlass => "break_glass",
-            Purpose::PatientRight => "patient_right",
-            Purpose::Administration => "administration",
-            Purpose::Authentication => "authentication",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Purpose> {
-        [
-            Purpose::Care,
-            Purpose::BreakGlass,
-            Purpose::PatientRight,
-            Purpose::Administration,
-            Purpose::Authentication,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == text)
+text_enum! {
+    /// Why the access happened (the legal basis the patient's access log shows).
+    pub enum Purpose {
+        /// Care by a member of the patient's care team.
+        Care = "care",
+        /// Emergency access by a professional outside the team.
+        BreakGlass = "break_glass",
+        /// A case conference discussing the patient, by one of its participants.
+        CaseConference = "case_conference",
+        /// The patient exercising a right (information, objection, export).
+        PatientRight = "patient_right",
+        /// CPTS administration (matrix changes, erasure, key rotation).
+        Administration = "administration",
+        /// Login, logout, session management.
+        Authentication = "authentication",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Allowed,
-    Denied,
-    Failed,
+text_enum! {
+    pub enum Outcome {
+        Allowed = "allowed",
+        Denied = "denied",
+        Failed = "failed",
+    }
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Allowed => "allowed",
-            Outcome::Denied => "denied",
-            Outcome::Failed => "failed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Outcome> {
-        [Outcome::Allowed, Outcome::Denied, Outcome::Failed]
-            .into_iter()
-            .find(|o| o.as_str() == text)
+text_enum! {
+    /// What happened, as the audit chain records it. One closed list, so that an
+    /// access log can be read and filtered without guessing at spellings.
+    pub enum Action {
+        PatientCreate = "patient.create",
+        PatientRead = "patient.read",
+        PatientSearch = "patient.search",
+        PatientIdentityUpdate = "patient.identity_update",
+        /// Identity vigilance: a new or corrected record matches this one.
+        PatientPossibleDuplicate = "patient.possible_duplicate",
+        PatientErase = "patient.erase",
+        PatientExport = "patient.export",
+        CareTeamRead = "care_team.read",
+        CareTeamAdd = "care_team.add",
+        CareTeamRemove = "care_team.remove",
+        EntryList = "entry.list",
+        EntryRead = "entry.read",
+        EntryCreate = "entry.create",
+        EntryCorrect = "entry.correct",
+        EntryEnteredInError = "entry.entered_in_error",
+        AttachmentRead = "attachment.read",
+        AttachmentUpload = "attachment.upload",
+        BreakGlassGrant = "break_glass.grant",
+        BreakGlassLookup = "break_glass.lookup",
+        BreakGlassReasonRead = "break_glass.reason_read",
+        BreakGlassEnded = "break_glass.ended",
+        ConsentRead = "consent.read",
+        /// Before explicit consent changes (kept so that older records still read).
+        ConsentUpdate = "consent.update",
+        ConsentInformation = "consent.information",
+        ObjectionAdd = "consent.objection_add",
+        ObjectionLift = "consent.objection_lift",
+        EntryMask = "consent.mask",
+        EntryUnmask = "consent.unmask",
+        AccessLogRead = "access_log.read",
+        ConversationCreate = "conversation.create",
+        ConversationRead = "conversation.read",
+        ConversationList = "conversation.list",
+        MessageCreate = "message.create",
+        MessageList = "message.list",
+        MessageEdit = "message.edit",
+        MessageDelete = "message.delete",
+        MessageHistory = "message.history",
+        MessageStream = "message.stream",
+        MatrixUpdate = "matrix.update",
+        KeysRotate = "keys.rotate",
+        JobRun = "job.run",
+        AuthLoginSucceeded = "auth.login.succeeded",
+        AuthLoginFailed = "auth.login.failed",
+        AuthLogout = "auth.logout",
+        AuthSessionRevoked = "auth.session.revoked",
+        AuthBearerIssued = "auth.bearer.issued",
     }
 }
 
@@ -76,7 +93,7 @@ impl Outcome {
 pub struct AuditEvent {
     pub at: Millis,
     pub actor_id: Option<AccountId>,
-    pub action: String,
+    pub action: Action,
     pub patient_id: Option<PatientId>,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
@@ -89,14 +106,14 @@ impl AuditEvent {
     pub fn new(
         at: Millis,
         actor_id: Option<AccountId>,
-        action: &str,
+        action: Action,
         purpose: Purpose,
         outcome: Outcome,
     ) -> AuditEvent {
         AuditEvent {
             at,
             actor_id,
-            action: action.to_string(),
+            action,
             patient_id: None,
             resource_type: None,
             resource_id: None,
@@ -142,7 +159,7 @@ impl AuditEvent {
             id.as_bytes().to_vec(),
             self.at.0.to_be_bytes().to_vec(),
             opt(self.actor_id.map(|a| a.as_text())),
-            self.action.as_bytes().to_vec(),
+            self.action.as_str().as_bytes().to_vec(),
             opt(self.patient_id.map(|p| p.as_text())),
             opt(self.resource_type.clone()),
             opt(self.resource_id.clone()),
@@ -184,7 +201,13 @@ mod tests {
 
     #[test]
     fn canonical_bytes_distinguish_absent_from_empty() {
-        let a = AuditEvent::new(Millis(1), None, "x", Purpose::Care, Outcome::Allowed);
+        let a = AuditEvent::new(
+            Millis(1),
+            None,
+            Action::EntryRead,
+            Purpose::Care,
+            Outcome::Allowed,
+        );
         let b = a.clone().detail("");
         assert_ne!(a.canonical(1, "id"), b.canonical(1, "id"));
         assert_ne!(a.canonical(1, "id"), a.canonical(2, "id"));

@@ -1,65 +1,29 @@
 //! The care team (équipe de soins) of one patient and its rules.
 
-use serde::{Deserialize, Serialize};
-
+use crate::access::PatientAccess;
 use crate::account::{Actor, CptsRole, ProfessionGroup};
-use crate::policy::PatientAccess;
+use crate::error::Noun;
 use crate::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TeamRole {
-    MedecinTraitant,
-    Medecin,
-    InfirmierReferent,
-    Infirmier,
-    Pharmacien,
-    Kinesitherapeute,
-    SageFemme,
-    ChirurgienDentiste,
-    Auxiliaire,
-    Psychologue,
-    Coordinateur,
-    Autre,
+text_enum! {
+    /// A member's role on the care team.
+    pub enum TeamRole {
+        MedecinTraitant = "medecin_traitant",
+        Medecin = "medecin",
+        InfirmierReferent = "infirmier_referent",
+        Infirmier = "infirmier",
+        Pharmacien = "pharmacien",
+        Kinesitherapeute = "kinesitherapeute",
+        SageFemme = "sage_femme",
+        ChirurgienDentiste = "chirurgien_dentiste",
+        Auxiliaire = "auxiliaire",
+        Psychologue = "psychologue",
+        Coordinateur = "coordinateur",
+        Autre = "autre",
+    }
 }
 
 impl TeamRole {
-    pub const ALL: [TeamRole; 12] = [
-        TeamRole::MedecinTraitant,
-        TeamRole::Medecin,
-        TeamRole::InfirmierReferent,
-        TeamRole::Infirmier,
-        TeamRole::Pharmacien,
-        TeamRole::Kinesitherapeute,
-        TeamRole::SageFemme,
-        TeamRole::ChirurgienDentiste,
-        TeamRole::Auxiliaire,
-        TeamRole::Psychologue,
-        TeamRole::Coordinateur,
-        TeamRole::Autre,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TeamRole::MedecinTraitant => "medecin_traitant",
-            TeamRole::Medecin => "medecin",
-            TeamRole::InfirmierReferent => "infirmier_referent",
-            TeamRole::Infirmier => "infirmier",
-            TeamRole::Pharmacien => "pharmacien",
-            TeamRole::Kinesitherapeute => "kinesitherapeute",
-            TeamRole::SageFemme => "sage_femme",
-            TeamRole::ChirurgienDentiste => "chirurgien_dentiste",
-            TeamRole::Auxiliaire => "auxiliaire",
-            TeamRole::Psychologue => "psychologue",
-            TeamRole::Coordinateur => "coordinateur",
-            TeamRole::Autre => "autre",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<TeamRole> {
-        TeamRole::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
     /// The role a professional gets by default (for example when creating a patient).
     pub fn default_for(group: Option<ProfessionGroup>) -> TeamRole {
         match group {
@@ -100,9 +64,9 @@ impl TeamRole {
 /// reshaping the team).
 pub fn decide_add(actor: &Actor, access: &PatientAccess) -> Result<()> {
     if !access.can_see_patient() {
-        return Err(Error::not_found("patient"));
+        return Err(Error::not_found(Noun::Patient));
     }
-    if !access.member {
+    if !access.member() {
         return Err(Error::forbidden(
             "care_team.not_member",
             "only care-team members add members",
@@ -124,10 +88,10 @@ pub fn decide_add(actor: &Actor, access: &PatientAccess) -> Result<()> {
 /// coordinators may remove anyone; anyone may leave.
 pub fn decide_remove(actor: &Actor, access: &PatientAccess, target_is_self: bool) -> Result<()> {
     if !access.can_see_patient() {
-        return Err(Error::not_found("patient"));
+        return Err(Error::not_found(Noun::Patient));
     }
     let coordinator =
-        access.member && (access.coordinator || actor.has_role(CptsRole::Coordinator));
+        access.member() && (access.coordinator || actor.has_role(CptsRole::Coordinator));
     if target_is_self || access.medecin_traitant || coordinator {
         Ok(())
     } else {

@@ -2,37 +2,17 @@
 //! matrix for the thread's category), direct conversations between two
 //! professionals, and named groups with admins.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::ids::{AccountId, AttachmentId, ConversationId, MessageId, PatientId};
 use crate::policy::Category;
 use crate::{Error, Millis, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConversationKind {
-    Patient,
-    Direct,
-    Group,
-}
-
-impl ConversationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConversationKind::Patient => "patient",
-            ConversationKind::Direct => "direct",
-            ConversationKind::Group => "group",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ConversationKind> {
-        [
-            ConversationKind::Patient,
-            ConversationKind::Direct,
-            ConversationKind::Group,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+text_enum! {
+    pub enum ConversationKind {
+        Patient = "patient",
+        Direct = "direct",
+        Group = "group",
     }
 }
 
@@ -47,6 +27,8 @@ pub struct Conversation {
     pub created_at: Millis,
     /// Sequence number of the newest message.
     pub last_seq: i64,
+    /// When the last message was sent (creation time before the first).
+    pub last_message_at: Millis,
     /// The reader's own state.
     pub last_read_seq: i64,
     pub unread: i64,
@@ -57,6 +39,17 @@ pub struct Conversation {
 
 impl Conversation {
     /// Whose data key seals this conversation's messages.
+    /// Where a list of conversations (newest activity first) goes on after this one.
+    pub fn list_cursor(&self) -> String {
+        format!("{}.{}", self.last_message_at.0, self.id)
+    }
+
+    /// The position a [`Conversation::list_cursor`] names; `None` for other text.
+    pub fn parse_list_cursor(text: &str) -> Option<(Millis, ConversationId)> {
+        let (at, id) = text.split_once('.')?;
+        Some((Millis(at.parse().ok()?), ConversationId::parse(id)?))
+    }
+
     pub fn key_owner(&self) -> String {
         match (self.kind, self.patient_id) {
             (ConversationKind::Patient, Some(p)) => format!("patient:{p}"),
@@ -165,41 +158,6 @@ impl Sent {
     pub fn message(&self) -> &Message {
         match self {
             Sent::Created(m) | Sent::Existing(m) => m,
-        }
-    }
-}
-
-/// One event of the real-time stream, in cursor order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StreamEvent {
-    pub cursor: i64,
-    pub conversation_id: ConversationId,
-    /// The patient a patient thread is about: delivering its events is a read of
-    /// that patient's data, and audited as one.
-    pub patient_id: Option<PatientId>,
-    pub kind: StreamKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StreamKind {
-    MessageCreated(Message),
-    MessageUpdated(Message),
-    MessageDeleted(Message),
-    Receipt {
-        account_id: AccountId,
-        up_to_seq: i64,
-    },
-    ConversationUpdated,
-}
-
-impl StreamKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            StreamKind::MessageCreated(_) => "message.created",
-            StreamKind::MessageUpdated(_) => "message.updated",
-            StreamKind::MessageDeleted(_) => "message.deleted",
-            StreamKind::Receipt { .. } => "receipt",
-            StreamKind::ConversationUpdated => "conversation.updated",
         }
     }
 }

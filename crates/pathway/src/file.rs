@@ -1,64 +1,25 @@
 //! The coordination file: entries (notes, observations, documents, photos) in the
 //! categories of the matrix, with their versions.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::ids::{AccountId, AttachmentId, EntryId, PatientId};
 use crate::policy::Category;
 use crate::{Error, Millis, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryKind {
-    Note,
-    Observation,
-    Document,
-    Photo,
-}
-
-impl EntryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryKind::Note => "note",
-            EntryKind::Observation => "observation",
-            EntryKind::Document => "document",
-            EntryKind::Photo => "photo",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<EntryKind> {
-        [
-            EntryKind::Note,
-            EntryKind::Observation,
-            EntryKind::Document,
-            EntryKind::Photo,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+text_enum! {
+    pub enum EntryKind {
+        Note = "note",
+        Observation = "observation",
+        Document = "document",
+        Photo = "photo",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryStatus {
-    Active,
-    EnteredInError,
-}
-
-impl EntryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntryStatus::Active => "active",
-            EntryStatus::EnteredInError => "entered_in_error",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<EntryStatus> {
-        match text {
-            "active" => Some(EntryStatus::Active),
-            "entered_in_error" => Some(EntryStatus::EnteredInError),
-            _ => None,
-        }
+text_enum! {
+    pub enum EntryStatus {
+        Active = "active",
+        EnteredInError = "entered_in_error",
     }
 }
 

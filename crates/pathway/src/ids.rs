@@ -68,3 +68,4 @@ id_type!(ConversationId);
 id_type!(MessageId);
 id_type!(NotificationId);
 id_type!(GrantId);
+id_type!(ObjectionId);

@@ -13,21 +13,26 @@
     )
 )]
 
+#[macro_use]
+pub mod names;
+
+pub mod access;
 pub mod account;
 pub mod attachment;
 pub mod audit;
 pub mod care_team;
+pub mod consent;
 pub mod conversation;
 pub mod error;
 pub mod file;
 pub mod ids;
-#[macro_use]
-pub mod names;
+pub mod notification;
 pub mod patient;
 pub mod policy;
 pub mod profile;
 pub mod session;
 pub mod store;
+pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;

@@ -8,37 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Millis, Result};
 
-/// How far the identity has been checked (référentiel national d'identitovigilance).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdentityStatus {
-    Provisoire,
-    Recuperee,
-    Validee,
-    Qualifiee,
+text_enum! {
+    /// How far the identity has been checked (référentiel national d'identitovigilance).
+    pub enum IdentityStatus {
+        Provisoire = "provisoire",
+        Recuperee = "recuperee",
+        Validee = "validee",
+        Qualifiee = "qualifiee",
+    }
 }
 
 impl IdentityStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdentityStatus::Provisoire => "provisoire",
-            IdentityStatus::Recuperee => "recuperee",
-            IdentityStatus::Validee => "validee",
-            IdentityStatus::Qualifiee => "qualifiee",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<IdentityStatus> {
-        [
-            IdentityStatus::Provisoire,
-            IdentityStatus::Recuperee,
-            IdentityStatus::Validee,
-            IdentityStatus::Qualifiee,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-
     /// A recovered or qualified identity comes from the INS teleservice, so it has
     /// a matricule.
     fn needs_ins(self) -> bool {
@@ -97,15 +77,13 @@ impl InsMatricule {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Sex {
-    #[serde(rename = "M")]
-    Male,
-    #[serde(rename = "F")]
-    Female,
-    /// Indéterminé.
-    #[serde(rename = "I")]
-    Undetermined,
+text_enum! {
+    pub enum Sex {
+        Male = "M",
+        Female = "F",
+        /// Indéterminé.
+        Undetermined = "I",
+    }
 }
 
 /// The traits as a client sends them; `validate` turns them into [`Identity`].

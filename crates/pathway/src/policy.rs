@@ -1,92 +1,58 @@
-//! Who may see and write what: the categories of the coordination file, the
-//! profession × category matrix, and the pure decisions built on them. The SQL in
-//! the store applies the same rules inside its queries; these functions decide
-//! before a write and are what the tables in the tests check.
+//! The profession × category matrix: the categories of the coordination file, the
+//! access levels, and the default matrix of DESIGN.md that the first migration seeds.
+//! The decisions built on it are in `access.rs`.
 
-use serde::{Deserialize, Serialize};
+use crate::account::ProfessionGroup;
 
-use crate::account::{Actor, ProfessionGroup};
-use crate::{Error, Result};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    /// Summary, PPS.
-    Synthese,
-    /// Observations, diagnoses, letters.
-    Medical,
-    /// Nursing and rehabilitation notes, wound photos, vitals.
-    Soins,
-    /// Prescriptions, dispensations.
-    Traitements,
-    /// Biology, imaging.
-    Resultats,
-    /// Social situation, aids.
-    Social,
-    /// Contacts, appointments, logistics.
-    Administratif,
-    /// Case-conference conclusions (written only by the case-conference workflow).
-    Rcp,
+text_enum! {
+    /// The categories of the coordination file (rows of the matrix).
+    pub enum Category {
+        /// Summary, PPS.
+        Synthese = "synthese",
+        /// Observations, diagnoses, letters.
+        Medical = "medical",
+        /// Nursing and rehabilitation notes, wound photos, vitals.
+        Soins = "soins",
+        /// Prescriptions, dispensations.
+        Traitements = "traitements",
+        /// Biology, imaging.
+        Resultats = "resultats",
+        /// Social situation, aids.
+        Social = "social",
+        /// Contacts, appointments, logistics.
+        Administratif = "administratif",
+        /// Case-conference conclusions (written only by the case-conference workflow).
+        Rcp = "rcp",
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 8] = [
-        Category::Synthese,
-        Category::Medical,
-        Category::Soins,
-        Category::Traitements,
-        Category::Resultats,
-        Category::Social,
-        Category::Administratif,
-        Category::Rcp,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Synthese => "synthese",
-            Category::Medical => "medical",
-            Category::Soins => "soins",
-            Category::Traitements => "traitements",
-            Category::Resultats => "resultats",
-            Category::Social => "social",
-            Category::Administratif => "administratif",
-            Category::Rcp => "rcp",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Category> {
-        Category::ALL.into_iter().find(|c| c.as_str() == text)
-    }
-
     /// Categories no one writes through the file API.
     pub fn written_by_workflow_only(self) -> bool {
         self == Category::Rcp
     }
+
+    /// The categories of clinical care that non-health staff never get, whatever an
+    /// admin writes in the matrix (DESIGN.md: staff never get health professionals'
+    /// rights).
+    pub fn clinical(self) -> bool {
+        !matches!(
+            self,
+            Category::Synthese | Category::Social | Category::Administratif
+        )
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Access {
-    None,
-    Read,
-    Write,
+text_enum! {
+    /// A cell of the matrix; ordered: none < read < write.
+    pub enum Access {
+        None = "none",
+        Read = "read",
+        Write = "write",
+    }
 }
 
 impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::None => "none",
-            Access::Read => "read",
-            Access::Write => "write",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Access> {
-        [Access::None, Access::Read, Access::Write]
-            .into_iter()
-            .find(|a| a.as_str() == text)
-    }
-
     pub fn can_read(self) -> bool {
         self >= Access::Read
     }
@@ -94,75 +60,6 @@ impl Access {
     pub fn can_write(self) -> bool {
         self == Access::Write
     }
-}
-
-/// The facts about one actor and one patient that the decisions need.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PatientAccess {
-    /// An active care-team membership.
-    pub member: bool,
-    /// The active médecin traitant of this patient.
-    pub medecin_traitant: bool,
-    /// A team member with the role `coordinateur`.
-    pub coordinator: bool,
-    /// An active break-glass grant.
-    pub break_glass: bool,
-    /// The patient objected to this professional.
-    pub objected: bool,
-    /// Categories the patient objected to.
-    pub objected_categories: Vec<Category>,
-}
-
-impl PatientAccess {
-    /// May the actor know this patient exists at all? (Otherwise: 404.)
-    pub fn can_see_patient(&self) -> bool {
-        (self.member || self.break_glass) && !self.objected
-    }
-
-    pub fn purpose(&self) -> crate::audit::Purpose {
-        if self.member {
-            crate::audit::Purpose::Care
-        } else {
-            crate::audit::Purpose::BreakGlass
-        }
-    }
-}
-
-/// May `actor` write an entry of `category` for this patient, given the matrix?
-pub fn decide_write(
-    actor: &Actor,
-    access: &PatientAccess,
-    category: Category,
-    matrix: Access,
-) -> Result<()> {
-    if !access.can_see_patient() {
-        return Err(Error::not_found("patient"));
-    }
-    if category.written_by_workflow_only() {
-        return Err(Error::forbidden(
-            "entry.category_read_only",
-            "rcp entries are written by the case-conference workflow only",
-        ));
-    }
-    if actor.group().is_none() || !matrix.can_write() {
-        return Err(Error::forbidden(
-            "entry.category_forbidden",
-            format!(
-                "your profession may not write {} entries",
-                category.as_str()
-            ),
-        ));
-    }
-    if access.objected_categories.contains(&category) {
-        return Err(Error::forbidden(
-            "entry.category_objected",
-            format!(
-                "the patient objected to sharing {} entries",
-                category.as_str()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// The default matrix of DESIGN.md, as the first migration seeds it; used by the

@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use crate::Millis;
 use crate::ids::{AccountId, SessionId};
 
@@ -39,29 +37,12 @@ impl fmt::Debug for TokenHash {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SessionKind {
-    /// Cookie session of a browser, with the CSRF double-submit check.
-    Browser,
-    /// Bearer token for the CLI, mobile apps and scripts.
-    Bearer,
-}
-
-impl SessionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionKind::Browser => "browser",
-            SessionKind::Bearer => "bearer",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SessionKind> {
-        match text {
-            "browser" => Some(SessionKind::Browser),
-            "bearer" => Some(SessionKind::Bearer),
-            _ => None,
-        }
+text_enum! {
+    pub enum SessionKind {
+        /// Cookie session of a browser, with the CSRF double-submit check.
+        Browser = "browser",
+        /// Bearer token for the CLI, mobile apps and scripts.
+        Bearer = "bearer",
     }
 }
 

@@ -11,6 +11,18 @@ use sqlx::{ConnectOptions, Connection};
 
 pub const POSTGRES_ENV: &str = "CORDEE_TEST_POSTGRES_URL";
 
+/// The system's time, for tests and benchmarks that play the gateway's part (the
+/// crate itself never reads the clock).
+pub fn wall_clock() -> crate::Millis {
+    let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+    crate::Millis(i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX))
+}
+
+/// A [`crate::time::TimeSource`] reading the system's time, for stores opened by tests.
+pub fn wall_time_source() -> crate::time::TimeSource {
+    crate::time::TimeSource::new(wall_clock)
+}
+
 /// A database that exists for one test.
 pub struct TestDatabase {
     pub url: String,

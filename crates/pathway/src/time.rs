@@ -1,5 +1,9 @@
 //! Times are unix milliseconds in the database (portable across SQLite and
-//! PostgreSQL) and RFC 3339 in UTC on the wire. Only the gateway reads the clock.
+//! PostgreSQL) and RFC 3339 in UTC on the wire. Only the gateway reads the clock:
+//! decisions receive `now`, and the store's own timers (audit checkpoints, the key
+//! cache) ask the [`TimeSource`] the gateway hands it.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -9,12 +13,27 @@ use time::format_description::well_known::Rfc3339;
 #[serde(transparent)]
 pub struct Millis(pub i64);
 
-impl Millis {
-    pub fn now() -> Millis {
-        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        Millis(i64::try_from(nanos / 1_000_000).unwrap_or(i64::MAX))
+/// The gateway's clock, as the store sees it.
+#[derive(Clone)]
+pub struct TimeSource(Arc<dyn Fn() -> Millis + Send + Sync>);
+
+impl TimeSource {
+    pub fn new(now: impl Fn() -> Millis + Send + Sync + 'static) -> TimeSource {
+        TimeSource(Arc::new(now))
     }
 
+    pub fn now(&self) -> Millis {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for TimeSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TimeSource")
+    }
+}
+
+impl Millis {
     pub fn plus_secs(self, secs: i64) -> Millis {
         Millis(self.0.saturating_add(secs.saturating_mul(1000)))
     }

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
+use cordee_pathway::audit::{Action, AuditEvent, Outcome, Purpose};
 use cordee_pathway::ids::{AccountId, SessionId};
 
 use crate::state::AppState;
@@ -21,6 +21,17 @@ pub enum AuthEventKind {
 }
 
 impl AuthEventKind {
+    /// The audit chain's action for this event.
+    pub fn action(self) -> Action {
+        match self {
+            AuthEventKind::LoginSucceeded => Action::AuthLoginSucceeded,
+            AuthEventKind::LoginFailed => Action::AuthLoginFailed,
+            AuthEventKind::Logout => Action::AuthLogout,
+            AuthEventKind::SessionRevoked => Action::AuthSessionRevoked,
+            AuthEventKind::BearerIssued => Action::AuthBearerIssued,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthEventKind::LoginSucceeded => "login.succeeded",
@@ -91,7 +102,7 @@ pub async fn record(state: &AppState, event: AuthEvent) {
     let mut audit = AuditEvent::new(
         state.now(),
         account_id,
-        &format!("auth.{}", kind.as_str()),
+        kind.action(),
         Purpose::Authentication,
         outcome,
     )

@@ -102,11 +102,6 @@ pub async fn begin(
     let (url, _, _) = request.url();
     state
         .store
-        .purge_login_flows(now)
-        .await
-        .map_err(ApiError::from)?;
-    state
-        .store
         .save_login_flow(&LoginFlow {
             state_hash: token::hash(&state_token),
             binding_hash: token::hash(&binding),
@@ -278,12 +273,9 @@ async fn complete(
         .replaces
         .filter(|t| token::looks_like_token(t))
         .map(token::hash);
-    // The session this browser carried ends with the login; so do its live streams.
-    let replaced = match replaces.as_ref() {
-        Some(hash) => state.store.session_by_token(hash).await?,
-        None => None,
-    };
-    let session = state
+    // The session this browser carried ends with the login, with every token minted
+    // from it; so do their live streams.
+    let (session, ended) = state
         .store
         .open_session(
             &NewSession {
@@ -302,13 +294,9 @@ async fn complete(
             ctx.now,
         )
         .await?;
-    if let Some(old) = replaced.filter(|old| old.revoked_at.is_none()) {
-        state.hub.end_session(old.account_id, old.id);
+    for old in ended {
+        state.hub.end_session(account.id, old);
     }
-    let _ = state
-        .store
-        .purge_sessions(ctx.now.plus_secs(-7 * 24 * 3600))
-        .await;
     Ok(LoginOutcome {
         account,
         session,

@@ -9,26 +9,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entries::CATEGORIES;
 use super::wire::parse_enum;
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
-
-const GROUPS: [&str; 9] = [
-    "medecin",
-    "sage_femme",
-    "dentiste",
-    "pharmacien",
-    "infirmier",
-    "kinesitherapeute",
-    "auxiliaire",
-    "psychologue",
-    "staff",
-];
-const ACCESS: [&str; 3] = ["none", "read", "write"];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -88,9 +74,14 @@ async fn set_cell(
     ApiPath((group, category)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<SetAccess>,
 ) -> Result<Json<MatrixCell>, ApiError> {
-    let g = parse_enum("profession_group", &group, ProfessionGroup::parse, &GROUPS)?;
-    let c = parse_enum("category", &category, Category::parse, &CATEGORIES)?;
-    let a = parse_enum("access", &body.access, Access::parse, &ACCESS)?;
+    let g = parse_enum(
+        "profession_group",
+        &group,
+        ProfessionGroup::parse,
+        ProfessionGroup::NAMES,
+    )?;
+    let c = parse_enum("category", &category, Category::parse, Category::NAMES)?;
+    let a = parse_enum("access", &body.access, Access::parse, Access::NAMES)?;
     state.store.set_access(&actor, g, c, a, now).await?;
     Ok(Json(MatrixCell {
         profession_group: group,

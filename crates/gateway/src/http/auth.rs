@@ -22,6 +22,7 @@ use crate::config::ProviderKind;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::http::page;
+use crate::http::wire::{PageQuery, page_of, parse_cursor};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -205,7 +206,7 @@ async fn tokens(
 ) -> Result<(StatusCode, Json<BearerToken>), ApiError> {
     let secret = token::random().map_err(ApiError::internal)?;
     let parent = &current.session;
-    let session = state
+    let (session, _) = state
         .store
         .open_session(
             &NewSession {
@@ -331,26 +332,40 @@ pub struct SessionView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionList {
     pub items: Vec<SessionView>,
-    /// Always `null`: a person has few sessions.
     pub next_cursor: Option<String>,
 }
 
 /// The caller's open sessions, newest first.
-#[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth",
+#[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", params(PageQuery),
     responses((status = 200, body = SessionList),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn list_sessions(
     State(state): State<AppState>,
     Now(now): Now,
     current: CurrentSession,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<SessionList>, ApiError> {
     let policy = session::policy(&state);
-    let items = state
+    let after = parse_cursor(page.cursor.as_deref(), SessionId::parse)?;
+    // An account has a handful of sessions: read them all, page here.
+    let open: Vec<_> = state
         .store
         .open_sessions(current.account.id, now)
         .await?
         .into_iter()
         .filter(|s| s.liveness(policy, now) == Liveness::Active)
+        .collect();
+    let start = match after {
+        Some(a) => open
+            .iter()
+            .position(|s| s.id == a)
+            .map_or(open.len(), |i| i + 1),
+        None => 0,
+    };
+    let rows: Vec<_> = open.into_iter().skip(start).collect();
+    let (rows, next_cursor) = page_of(rows, page.limit(), |s| s.id.to_string());
+    let items = rows
+        .into_iter()
         .map(|s| SessionView {
             id: s.id.to_string(),
             kind: s.kind.as_str(),
@@ -362,10 +377,7 @@ async fn list_sessions(
             expires_at: s.expires_at.to_rfc3339(),
         })
         .collect();
-    Ok(Json(SessionList {
-        items,
-        next_cursor: None,
-    }))
+    Ok(Json(SessionList { items, next_cursor }))
 }
 
 /// Ends one of the caller's sessions (a lost phone, a forgotten browser).

@@ -11,27 +11,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::wire::{parse_enum, parse_ts, ts, ts_opt};
+use super::wire::{PageQuery, page_of, parse_cursor, parse_enum, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
-
-pub const ROLES: [&str; 12] = [
-    "medecin_traitant",
-    "medecin",
-    "infirmier_referent",
-    "infirmier",
-    "pharmacien",
-    "kinesitherapeute",
-    "sage_femme",
-    "chirurgien_dentiste",
-    "auxiliaire",
-    "psychologue",
-    "coordinateur",
-    "autre",
-];
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -94,18 +79,25 @@ pub struct Created {
 }
 
 /// The active members of the care team.
-#[utoipa::path(get, path = "/v1/patients/{id}/care-team", tag = "care team", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/patients/{id}/care-team", tag = "care team", params(("id" = String, Path), PageQuery),
     responses((status = 200, body = MemberList), (status = 404, body = Problem)))]
 async fn list(
     State(state): State<AppState>,
     Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<MemberList>, ApiError> {
-    let members = state.store.care_team(&actor, id, now).await?;
+    let after = parse_cursor(page.cursor.as_deref(), MemberId::parse)?;
+    let limit = page.limit();
+    let members = state
+        .store
+        .care_team(&actor, id, after, limit + 1, now)
+        .await?;
+    let (members, next_cursor) = page_of(members, limit, |m| m.id.to_string());
     Ok(Json(MemberList {
         items: members.into_iter().map(MemberOut::from).collect(),
-        next_cursor: None,
+        next_cursor,
     }))
 }
 
@@ -125,7 +117,7 @@ async fn add(
             "account_id is not a Cordée account id",
         )
     })?;
-    let role = parse_enum("role", &body.role, TeamRole::parse, &ROLES)?;
+    let role = parse_enum("role", &body.role, TeamRole::parse, TeamRole::NAMES)?;
     let end_at = body
         .end_at
         .as_deref()

@@ -18,18 +18,6 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
-pub const CATEGORIES: [&str; 8] = [
-    "synthese",
-    "medical",
-    "soins",
-    "traitements",
-    "resultats",
-    "social",
-    "administratif",
-    "rcp",
-];
-const KINDS: [&str; 4] = ["note", "observation", "document", "photo"];
-
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
@@ -171,7 +159,7 @@ async fn list(
         .category
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map(|c| parse_enum("category", c, Category::parse, &CATEGORIES))
+        .map(|c| parse_enum("category", c, Category::parse, Category::NAMES))
         .transpose()?;
     let filter = EntryFilter {
         category,
@@ -198,8 +186,8 @@ async fn create(
     ApiPath(id): ApiPath<PatientId>,
     ApiJson(body): ApiJson<NewEntry>,
 ) -> Result<(StatusCode, Json<EntryOut>), ApiError> {
-    let category = parse_enum("category", &body.category, Category::parse, &CATEGORIES)?;
-    let kind = parse_enum("kind", &body.kind, EntryKind::parse, &KINDS)?;
+    let category = parse_enum("category", &body.category, Category::parse, Category::NAMES)?;
+    let kind = parse_enum("kind", &body.kind, EntryKind::parse, EntryKind::NAMES)?;
     let content = EntryContent::new(&body.title, &body.body, attachments(&body.attachments)?)?;
     let entry = state
         .store

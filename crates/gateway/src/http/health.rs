@@ -8,8 +8,10 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::CurrentSession;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
+use cordee_pathway::account::CptsRole;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -64,10 +66,24 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> 
     }))
 }
 
-/// Prometheus text exposition (not part of the OpenAPI document).
+/// Prometheus text exposition, on the separate metrics listener (not part of the
+/// OpenAPI document).
 pub async fn metrics() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::metrics::render(),
     )
+}
+
+/// The same on the main listener, for CPTS admins only: per-route counts (emergency
+/// accesses among them) are the operator's business, not the world's. Scrapers use
+/// `CORDEE_METRICS_LISTEN` on an internal address instead.
+pub async fn metrics_for_admins(current: CurrentSession) -> Result<impl IntoResponse, ApiError> {
+    if !current.actor.has_role(CptsRole::Admin) {
+        return Err(ApiError::forbidden(
+            "metrics.admin_only",
+            "Metrics are for the CPTS's administrators (or on the metrics listener).",
+        ));
+    }
+    Ok(metrics().await)
 }

@@ -183,6 +183,11 @@ async fn choose_exercice(
         .store
         .choose_exercice(current.session.id, choice.index, choice.activity)
         .await?;
+    // The session's open streams were filtered for its former exercice: they
+    // reconnect and receive what the new one may read.
+    state
+        .hub
+        .resync_session(current.account.id, current.session.id);
     let mut session = current.session.clone();
     session.exercice_index = choice.index;
     session.activity_index = choice.activity;

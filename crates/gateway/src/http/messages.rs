@@ -16,8 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entries::CATEGORIES;
-use super::wire::{parse_enum, ts, ts_opt};
+use super::wire::{PageQuery, page_of, parse_cursor, parse_enum, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
@@ -254,16 +253,23 @@ async fn conversation_to_post(
     Ok(state.store.conversation_for_posting(actor, id, now).await?)
 }
 /// Conversations you may read, most recently active first, with unread counts.
-#[utoipa::path(get, path = "/v1/conversations", tag = "messaging", responses((status = 200, body = ConversationList)))]
+#[utoipa::path(get, path = "/v1/conversations", tag = "messaging", params(PageQuery), responses((status = 200, body = ConversationList)))]
 async fn list(
     State(state): State<AppState>,
     Now(now): Now,
     Authenticated(actor): Authenticated,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<ConversationList>, ApiError> {
-    let items = state.store.list_conversations(&actor, now).await?;
+    let after = parse_cursor(page.cursor.as_deref(), Conversation::parse_list_cursor)?;
+    let limit = page.limit();
+    let items = state
+        .store
+        .list_conversations(&actor, after, limit + 1, now)
+        .await?;
+    let (items, next_cursor) = page_of(items, limit, Conversation::list_cursor);
     Ok(Json(ConversationList {
         items: items.into_iter().map(Into::into).collect(),
-        next_cursor: None,
+        next_cursor,
     }))
 }
 
@@ -281,7 +287,7 @@ async fn create(
         "kind",
         &body.kind,
         ConversationKind::parse,
-        &["patient", "direct", "group"],
+        ConversationKind::NAMES,
     )?;
     let patient_id = body
         .patient_id
@@ -291,7 +297,7 @@ async fn create(
     let category = body
         .category
         .as_deref()
-        .map(|c| parse_enum("category", c, Category::parse, &CATEGORIES))
+        .map(|c| parse_enum("category", c, Category::parse, Category::NAMES))
         .transpose()?;
     let new = NewConversation {
         kind,
@@ -313,7 +319,9 @@ async fn get_one(
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> Result<Json<ConversationOut>, ApiError> {
-    Ok(Json(conversation(&state, &actor, id, now).await?.into()))
+    Ok(Json(
+        state.store.read_conversation(&actor, id, now).await?.into(),
+    ))
 }
 
 /// Messages in order of `seq`.
@@ -338,21 +346,22 @@ async fn list_messages(
         .map(|b| message_id("before", b))
         .transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let items = state
+    let (items, more) = state
         .store
         .list_messages(&actor, &conv, after, before, limit, now)
         .await?;
-    let next_cursor = if items.len() as i64 == limit {
-        // Paging forward with `after`, backward otherwise.
-        if after.is_some() {
-            items.last()
-        } else {
-            items.first()
-        }
-        .map(|m| m.id.to_string())
-    } else {
-        None
-    };
+    // Paging forward with `after`, backward otherwise: the cursor is the page's edge
+    // in that direction, and only when more lie beyond it.
+    let next_cursor = more
+        .then(|| {
+            if after.is_some() {
+                items.last()
+            } else {
+                items.first()
+            }
+        })
+        .flatten()
+        .map(|m| m.id.to_string());
     Ok(Json(MessageList {
         items: items.iter().map(MessageOut::from).collect(),
         next_cursor,
@@ -466,16 +475,23 @@ async fn delete(
 
 /// Earlier versions of an edited message.
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages/{message_id}/history", tag = "messaging",
-    params(("id" = String, Path), ("message_id" = String, Path)),
+    params(("id" = String, Path), ("message_id" = String, Path), PageQuery),
     responses((status = 200, body = HistoryOut), (status = 404, body = Problem)))]
 async fn history(
     State(state): State<AppState>,
     Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<HistoryOut>, ApiError> {
     let conv = conversation(&state, &actor, id, now).await?;
-    let items = state.store.message_history(&conv, message).await?;
+    let limit = page.limit();
+    let after = parse_cursor(page.cursor.as_deref(), |c| c.parse::<i64>().ok())?;
+    let items = state
+        .store
+        .message_history(&actor, &conv, message, after, limit + 1, now)
+        .await?;
+    let (items, next_cursor) = page_of(items, limit, |(v, _, _)| v.to_string());
     Ok(Json(HistoryOut {
         items: items
             .into_iter()
@@ -485,7 +501,7 @@ async fn history(
                 edited_at: ts(at),
             })
             .collect(),
-        next_cursor: None,
+        next_cursor,
     }))
 }
 

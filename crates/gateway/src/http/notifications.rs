@@ -3,13 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use cordee_pathway::ids::NotificationId;
-use cordee_pathway::store::Notification;
+use cordee_pathway::notification::Notification;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::wire::{PageQuery, parse_cursor, ts, ts_opt};
+use super::wire::{PageQuery, page_of, parse_cursor, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::ApiError;
@@ -38,7 +38,7 @@ impl From<Notification> for NotificationOut {
     fn from(n: Notification) -> Self {
         NotificationOut {
             id: n.id.to_string(),
-            kind: n.kind,
+            kind: n.kind.as_str().to_string(),
             patient_id: n.patient_id.map(|p| p.to_string()),
             subject_id: n.subject_id,
             actor_id: n.actor_id.map(|a| a.to_string()),
@@ -74,12 +74,8 @@ async fn list(
 ) -> Result<Json<NotificationList>, ApiError> {
     let before = parse_cursor(page.cursor.as_deref(), NotificationId::parse)?;
     let limit = page.limit();
-    let items = state.store.notifications(&actor, before, limit).await?;
-    let next_cursor = if items.len() as i64 == limit {
-        items.last().map(|n| n.id.to_string())
-    } else {
-        None
-    };
+    let items = state.store.notifications(&actor, before, limit + 1).await?;
+    let (items, next_cursor) = page_of(items, limit, |n| n.id.to_string());
     Ok(Json(NotificationList {
         items: items.into_iter().map(Into::into).collect(),
         next_cursor,

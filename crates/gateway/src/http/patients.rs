@@ -28,8 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_one, update, erase))
 }
 
-const STATUSES: &[&str] = &["provisoire", "recuperee", "validee", "qualifiee"];
-
 /// INS identity traits and status of a new patient. The creator joins the care team.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,7 +80,7 @@ impl UpdatePatient {
             "identity_status",
             &self.identity_status,
             IdentityStatus::parse,
-            STATUSES,
+            IdentityStatus::NAMES,
         )?;
         let identity = IdentityInput {
             ins_matricule: self.ins_matricule,
@@ -176,7 +174,7 @@ async fn create(
     let creator_role = body
         .creator_role
         .as_deref()
-        .map(|r| parse_enum("creator_role", r, TeamRole::parse, &super::care_team::ROLES))
+        .map(|r| parse_enum("creator_role", r, TeamRole::parse, TeamRole::NAMES))
         .transpose()?;
     let (identity, status) = UpdatePatient {
         ins_matricule: body.ins_matricule,

@@ -4,17 +4,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cordee_pathway::ids::{AccountId, EntryId, PatientId};
+use cordee_pathway::consent::{ConsentChange, Objection, ObjectionRecord};
+use cordee_pathway::ids::{AccountId, EntryId, ObjectionId, PatientId};
 use cordee_pathway::patient::PatientQuery;
 use cordee_pathway::policy::Category;
-use cordee_pathway::store::{AccessLogItem, Consent, ConsentUpdate, Grant, Objection};
+use cordee_pathway::store::{AccessLogItem, Consent, Grant};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::entries::{CATEGORIES, EntryOut, VersionOut};
-use super::wire::{parse_enum, parse_ts, ts, ts_opt};
+use super::entries::{EntryOut, VersionOut};
+use super::wire::{page_of, parse_enum, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
@@ -123,8 +124,9 @@ async fn break_glass_by_identity(
     Ok((StatusCode::CREATED, Json(grant.into())))
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ObjectionDto {
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectionIn {
     /// `professional` (with `account_id`) or `category` (with `category`)
     pub kind: String,
     pub account_id: Option<String>,
@@ -132,22 +134,44 @@ pub struct ObjectionDto {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct ObjectionOut {
+    pub id: String,
+    /// `professional` or `category`
+    pub kind: String,
+    pub account_id: Option<String>,
+    pub category: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+impl From<ObjectionRecord> for ObjectionOut {
+    fn from(o: ObjectionRecord) -> Self {
+        let (kind, account_id, category) = match o.objection {
+            Objection::Professional { account_id } => {
+                ("professional", Some(account_id.to_string()), None)
+            }
+            Objection::Category { category } => ("category", None, Some(category.to_string())),
+        };
+        ObjectionOut {
+            id: o.id.to_string(),
+            kind: kind.into(),
+            account_id,
+            category,
+            created_at: ts(o.created_at),
+            created_by: o.created_by.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct ConsentOut {
     /// When the patient was informed of the sharing, and by whom.
     pub informed_at: Option<String>,
     pub informed_by: Option<String>,
-    pub objections: Vec<ObjectionDto>,
-    /// Entries the patient asked to mask: only their author and the médecin traitant see them.
-    pub masked_entries: Vec<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConsentIn {
-    pub informed_at: Option<String>,
-    #[serde(default)]
-    pub objections: Vec<ObjectionDto>,
-    #[serde(default)]
+    /// The objections in force that concern you (objections about categories your
+    /// profession may not read are not shown).
+    pub objections: Vec<ObjectionOut>,
+    /// Masked entries you may read (only their author and the médecin traitant do).
     pub masked_entries: Vec<String>,
 }
 
@@ -156,28 +180,33 @@ impl From<Consent> for ConsentOut {
         ConsentOut {
             informed_at: ts_opt(c.informed_at),
             informed_by: c.informed_by.map(|a| a.to_string()),
-            objections: c
-                .objections
-                .into_iter()
-                .map(|o| match o {
-                    Objection::Professional { account_id } => ObjectionDto {
-                        kind: "professional".into(),
-                        account_id: Some(account_id.to_string()),
-                        category: None,
-                    },
-                    Objection::Category { category } => ObjectionDto {
-                        kind: "category".into(),
-                        account_id: None,
-                        category: Some(category.as_str().into()),
-                    },
-                })
-                .collect(),
+            objections: c.objections.into_iter().map(Into::into).collect(),
             masked_entries: c.masked_entries.iter().map(ToString::to_string).collect(),
         }
     }
 }
 
-fn objection(dto: &ObjectionDto) -> Result<Objection, ApiError> {
+/// Explicit changes to the patient's wishes, applied together (all or none).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentChanges {
+    /// When the patient was informed of the sharing (RFC 3339, not in the future).
+    pub informed_at: Option<String>,
+    /// Objections to record: to a professional (`account_id`) or to a category.
+    #[serde(default)]
+    pub add_objections: Vec<ObjectionIn>,
+    /// Ids of objections in force to lift.
+    #[serde(default)]
+    pub lift_objections: Vec<String>,
+    /// Entries to mask (visible then only to their author and the médecin traitant).
+    #[serde(default)]
+    pub mask: Vec<String>,
+    /// Masked entries to show again (their author or the médecin traitant only).
+    #[serde(default)]
+    pub unmask: Vec<String>,
+}
+
+fn objection(dto: &ObjectionIn) -> Result<Objection, ApiError> {
     let invalid = |d: &str| ApiError::unprocessable("consent.invalid_objection", d.to_string());
     match dto.kind.as_str() {
         "professional" => dto
@@ -192,14 +221,42 @@ fn objection(dto: &ObjectionDto) -> Result<Objection, ApiError> {
                 .as_deref()
                 .ok_or_else(|| invalid("a category objection needs category"))?;
             Ok(Objection::Category {
-                category: parse_enum("category", c, Category::parse, &CATEGORIES)?,
+                category: parse_enum("category", c, Category::parse, Category::NAMES)?,
             })
         }
         _ => Err(invalid("objection kind must be professional or category")),
     }
 }
 
-/// The patient's information date, objections and masked entries.
+impl ConsentChanges {
+    fn changes(self) -> Result<Vec<ConsentChange>, ApiError> {
+        let mut out = Vec::new();
+        if let Some(t) = self.informed_at.as_deref() {
+            out.push(ConsentChange::Informed(parse_ts("informed_at", t)?));
+        }
+        for o in &self.add_objections {
+            out.push(ConsentChange::Object(objection(o)?));
+        }
+        // Ids that do not parse are unknown ids: 404, like ids the caller may not see.
+        for id in &self.lift_objections {
+            out.push(ConsentChange::Lift(ObjectionId::parse(id).ok_or_else(
+                || ApiError::not_found("consent.objection_not_found"),
+            )?));
+        }
+        let entry =
+            |id: &String| EntryId::parse(id).ok_or_else(|| ApiError::not_found("entry.not_found"));
+        for id in &self.mask {
+            out.push(ConsentChange::Mask(entry(id)?));
+        }
+        for id in &self.unmask {
+            out.push(ConsentChange::Unmask(entry(id)?));
+        }
+        Ok(out)
+    }
+}
+
+/// The patient's information date, objections and masked entries, as far as they
+/// concern you.
 #[utoipa::path(get, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)),
     responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn get_consent(
@@ -211,41 +268,25 @@ async fn get_consent(
     Ok(Json(state.store.consent(&actor, id, now).await?.into()))
 }
 
-/// Replace the patient's objections and masked entries; record when they were informed.
-#[utoipa::path(put, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)), request_body = ConsentIn,
-    responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+/// Record explicit changes to the patient's wishes: the information date, objections
+/// added or lifted, entries masked or unmasked. Nobody changes what concerns entries
+/// or categories they may not read; lifting a mask is for the entry's author or the
+/// médecin traitant; the médecin traitant (and an entry's author, for its mask) is
+/// notified of every change. All changes apply, or none.
+#[utoipa::path(put, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)), request_body = ConsentChanges,
+    responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn put_consent(
     State(state): State<AppState>,
     Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<PatientId>,
-    ApiJson(body): ApiJson<ConsentIn>,
+    ApiJson(body): ApiJson<ConsentChanges>,
 ) -> Result<Json<ConsentOut>, ApiError> {
-    let update = ConsentUpdate {
-        informed_at: body
-            .informed_at
-            .as_deref()
-            .map(|t| parse_ts("informed_at", t))
-            .transpose()?,
-        objections: body
-            .objections
-            .iter()
-            .map(objection)
-            .collect::<Result<_, _>>()?,
-        masked_entries: body
-            .masked_entries
-            .iter()
-            .map(|e| {
-                EntryId::parse(e).ok_or_else(|| {
-                    ApiError::unprocessable("consent.unknown_entry", "an entry id is not valid")
-                })
-            })
-            .collect::<Result<_, _>>()?,
-    };
+    let changes = body.changes()?;
     Ok(Json(
         state
             .store
-            .set_consent(&actor, id, update, now)
+            .change_consent(&actor, id, changes, now)
             .await?
             .into(),
     ))
@@ -272,7 +313,7 @@ impl From<AccessLogItem> for AccessLogOut {
             at: ts(i.at),
             actor_id: i.actor_id.map(|a| a.to_string()),
             actor_name: i.actor_name,
-            action: i.action,
+            action: i.action.as_str().into(),
             purpose: i.purpose.as_str().into(),
             outcome: i.outcome.as_str().into(),
             resource_type: i.resource_type,
@@ -316,13 +357,9 @@ async fn access_log(
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let items = state
         .store
-        .access_log(&actor, id, before, limit, now)
+        .access_log(&actor, id, before, limit + 1, now)
         .await?;
-    let next_cursor = if items.len() as i64 == limit {
-        items.last().map(|i| i.seq.to_string())
-    } else {
-        None
-    };
+    let (items, next_cursor) = page_of(items, limit, |i| i.seq.to_string());
     Ok(Json(AccessLogList {
         items: items.into_iter().map(AccessLogOut::from).collect(),
         next_cursor,

@@ -1,19 +1,24 @@
 //! Fan-out of committed events to connected devices.
 //!
 //! One task reads the store's committed events in cursor order, works out who may
-//! receive each (cached per conversation, dropped whenever a team, a group, the
+//! receive each (an account's own events go to its devices; a conversation's to its
+//! audience, cached per conversation and dropped whenever a team, a group, the
 //! matrix or a consent changes), renders the JSON once, and puts it in each device's
-//! bounded queue. A device whose queue is full is cut off with a `resync` — it
-//! catches up from its cursor — so a slow phone never slows anyone else.
+//! bounded queue. A patient thread reaches a device only if the exercice its session
+//! acts under may read the thread's category. A device whose queue is full is cut
+//! off with a `resync` — it catches up from its cursor — so a slow phone never slows
+//! anyone else.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cordee_pathway::Millis;
-use cordee_pathway::conversation::{StreamEvent, StreamKind};
+use cordee_pathway::account::ProfessionGroup;
 use cordee_pathway::ids::{AccountId, ConversationId, PatientId, SessionId};
+use cordee_pathway::store::Audience;
 use cordee_pathway::store::{Change, Store};
+use cordee_pathway::stream::{StreamEvent, StreamKind, Topic};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 
@@ -27,7 +32,7 @@ pub const QUEUE: usize = 1024;
 #[derive(Clone, Debug)]
 pub struct Frame {
     pub cursor: i64,
-    pub conversation_id: ConversationId,
+    pub conversation_id: Option<ConversationId>,
     /// Set for patient threads: delivering the frame is a read of that patient's data.
     pub patient_id: Option<PatientId>,
     pub json: Arc<str>,
@@ -36,6 +41,8 @@ pub struct Frame {
 struct Device {
     id: u64,
     session: Option<SessionId>,
+    /// The matrix column the session acts under (its chosen exercice).
+    group: Option<ProfessionGroup>,
     tx: mpsc::Sender<Frame>,
     cut_off: Arc<AtomicBool>,
     ended: Arc<AtomicBool>,
@@ -45,11 +52,6 @@ struct Device {
 struct Registry {
     next_id: u64,
     devices: HashMap<AccountId, Vec<Device>>,
-}
-
-struct Audience {
-    members: Vec<AccountId>,
-    muted: HashSet<AccountId>,
 }
 
 #[derive(Clone)]
@@ -90,8 +92,14 @@ impl Hub {
         hub
     }
 
-    /// `session` is the login the stream was opened under (none for internal actors).
-    pub fn register(&self, account: AccountId, session: Option<SessionId>) -> Registration {
+    /// `session` is the login the stream was opened under (none for internal actors);
+    /// `group` the matrix column its exercice reads with.
+    pub fn register(
+        &self,
+        account: AccountId,
+        session: Option<SessionId>,
+        group: Option<ProfessionGroup>,
+    ) -> Registration {
         let (tx, rx) = mpsc::channel(QUEUE);
         let cut_off = Arc::new(AtomicBool::new(false));
         let ended = Arc::new(AtomicBool::new(false));
@@ -102,6 +110,7 @@ impl Hub {
                 reg.devices.entry(account).or_default().push(Device {
                     id,
                     session,
+                    group,
                     tx,
                     cut_off: Arc::clone(&cut_off),
                     ended: Arc::clone(&ended),
@@ -142,6 +151,26 @@ impl Hub {
         }
     }
 
+    /// Makes the streams opened under `session` reconnect (`resync`): its exercice
+    /// changed, and what they may receive with it.
+    pub fn resync_session(&self, account: AccountId, session: SessionId) {
+        let Ok(mut reg) = self.registry.lock() else {
+            return;
+        };
+        if let Some(list) = reg.devices.get_mut(&account) {
+            list.retain(|d| {
+                let cut = d.session == Some(session);
+                if cut {
+                    d.cut_off.store(true, Ordering::SeqCst);
+                }
+                !cut
+            });
+            if list.is_empty() {
+                reg.devices.remove(&account);
+            }
+        }
+    }
+
     /// Connected devices (for metrics and tests).
     pub fn devices(&self) -> usize {
         self.registry
@@ -150,28 +179,46 @@ impl Hub {
             .unwrap_or(0)
     }
 
-    /// Queues a frame for every device of `account`; cuts off devices that are full.
-    /// Returns whether the account has a connected device.
-    fn deliver(&self, account: AccountId, frame: &Frame) -> bool {
+    /// Queues a frame for every device of `account` whose session reads with one of
+    /// `readers` (every device when `None`); cuts off devices that are full. Returns
+    /// whether a device of the account received it.
+    fn deliver(
+        &self,
+        account: AccountId,
+        readers: Option<&[ProfessionGroup]>,
+        frame: &Frame,
+    ) -> bool {
         let Ok(mut reg) = self.registry.lock() else {
             return false;
         };
         let Some(list) = reg.devices.get_mut(&account) else {
             return false;
         };
-        list.retain(|d| match d.tx.try_send(frame.clone()) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                d.cut_off.store(true, Ordering::SeqCst);
-                false
+        let mut received = false;
+        list.retain(|d| {
+            let reads = match readers {
+                None => true,
+                Some(groups) => d.group.is_some_and(|g| groups.contains(&g)),
+            };
+            if !reads {
+                return true;
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            match d.tx.try_send(frame.clone()) {
+                Ok(()) => {
+                    received = true;
+                    true
+                }
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    d.cut_off.store(true, Ordering::SeqCst);
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            }
         });
-        let connected = !list.is_empty();
-        if !connected {
+        if list.is_empty() {
             reg.devices.remove(&account);
         }
-        connected
+        received
     }
 
     /// Cuts off every device (the hub itself fell behind the store).
@@ -291,18 +338,30 @@ impl Fan {
 
     async fn deliver(&mut self, event: &StreamEvent) {
         self.delivered = event.cursor;
+        let frame = Frame {
+            cursor: event.cursor,
+            conversation_id: event.conversation_id(),
+            patient_id: event.patient_id(),
+            json: Arc::from(render(event).as_str()),
+        };
+        let conversation = match event.topic {
+            Topic::Account(account) => {
+                self.hub.deliver(account, None, &frame);
+                return;
+            }
+            Topic::Conversation { id, .. } => id,
+        };
         let now = self.clock.now();
         let cached = self
             .audiences
-            .get(&event.conversation_id)
+            .get(&conversation)
             .filter(|(_, at)| now.0 - at.0 < AUDIENCE_TTL_MS && now >= *at);
         let audience = match cached {
             Some((a, _)) => Arc::clone(a),
-            None => match audience(&self.store, event.conversation_id, now).await {
+            None => match self.store.audience(conversation, now).await {
                 Ok(a) => {
                     let a = Arc::new(a);
-                    self.audiences
-                        .insert(event.conversation_id, (Arc::clone(&a), now));
+                    self.audiences.insert(conversation, (Arc::clone(&a), now));
                     a
                 }
                 Err(e) => {
@@ -311,14 +370,10 @@ impl Fan {
                 }
             },
         };
-        let frame = Frame {
-            cursor: event.cursor,
-            conversation_id: event.conversation_id,
-            patient_id: event.patient_id,
-            json: Arc::from(render(event).as_str()),
-        };
         for member in &audience.members {
-            let connected = self.hub.deliver(*member, &frame);
+            let connected = self
+                .hub
+                .deliver(*member, audience.readers.as_deref(), &frame);
             if let StreamKind::MessageCreated(m) = &event.kind
                 && !connected
                 && m.sender_id != *member
@@ -327,7 +382,7 @@ impl Fan {
                 self.push.notify(
                     *member,
                     PushNotice {
-                        conversation_id: event.conversation_id,
+                        conversation_id: conversation,
                         count: 1,
                         urgent: m.urgent,
                     },
@@ -351,20 +406,6 @@ fn forget(
     }
 }
 
-async fn audience(
-    store: &Store,
-    conversation: ConversationId,
-    now: Millis,
-) -> cordee_pathway::Result<Audience> {
-    let members = store.recipients(conversation, now).await?;
-    let muted = store
-        .muted_members(conversation)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(Audience { members, muted })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,7 +413,7 @@ mod tests {
     fn frame(cursor: i64) -> Frame {
         Frame {
             cursor,
-            conversation_id: ConversationId::new(),
+            conversation_id: Some(ConversationId::new()),
             patient_id: None,
             json: Arc::from("{}"),
         }
@@ -388,13 +429,13 @@ mod tests {
     fn a_device_that_stops_reading_is_cut_off_without_slowing_the_others() {
         let hub = hub();
         let (slow_account, fast_account) = (AccountId::new(), AccountId::new());
-        let slow = hub.register(slow_account, None);
-        let mut fast = hub.register(fast_account, None);
+        let slow = hub.register(slow_account, None, None);
+        let mut fast = hub.register(fast_account, None, None);
         for cursor in 1..=(QUEUE as i64 + 1) {
             let frame = frame(cursor);
-            hub.deliver(slow_account, &frame);
+            hub.deliver(slow_account, None, &frame);
             assert!(
-                hub.deliver(fast_account, &frame),
+                hub.deliver(fast_account, None, &frame),
                 "the fast device stays connected"
             );
             // The fast device keeps up.
@@ -409,16 +450,34 @@ mod tests {
     }
 
     #[test]
+    fn a_patient_thread_reaches_only_devices_whose_exercice_reads_it() {
+        let hub = hub();
+        let account = AccountId::new();
+        let mut nurse = hub.register(account, None, Some(ProfessionGroup::Infirmier));
+        let mut podiatrist = hub.register(account, None, Some(ProfessionGroup::Auxiliaire));
+        let readers = [ProfessionGroup::Medecin, ProfessionGroup::Infirmier];
+        assert!(hub.deliver(account, Some(&readers), &frame(1)));
+        assert_eq!(nurse.rx.try_recv().map(|f| f.cursor).ok(), Some(1));
+        assert!(
+            podiatrist.rx.try_recv().is_err(),
+            "the session acting as auxiliaire does not read this category"
+        );
+        assert!(hub.deliver(account, None, &frame(2)));
+        assert_eq!(podiatrist.rx.try_recv().map(|f| f.cursor).ok(), Some(2));
+        assert_eq!(nurse.rx.try_recv().map(|f| f.cursor).ok(), Some(2));
+    }
+
+    #[test]
     fn dropping_a_registration_unregisters_the_device() {
         let hub = hub();
         let account = AccountId::new();
-        let a = hub.register(account, None);
-        let b = hub.register(account, None);
+        let a = hub.register(account, None, None);
+        let b = hub.register(account, None, None);
         assert_eq!(hub.devices(), 2);
         drop(a);
         assert_eq!(hub.devices(), 1);
         drop(b);
         assert_eq!(hub.devices(), 0);
-        assert!(!hub.deliver(account, &frame(1)));
+        assert!(!hub.deliver(account, None, &frame(1)));
     }
 }

@@ -19,8 +19,8 @@ use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpg
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use cordee_pathway::account::Actor;
-use cordee_pathway::conversation::{StreamEvent, StreamKind};
 use cordee_pathway::session::Liveness;
+use cordee_pathway::stream::{StreamEvent, StreamKind};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -31,6 +31,7 @@ use crate::auth::Authenticated;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 use crate::http::messages::MessageOut;
+use crate::http::notifications::NotificationOut;
 use crate::state::AppState;
 
 const BACKLOG_PAGE: i64 = 500;
@@ -50,9 +51,11 @@ pub struct StreamQuery {
 
 /// The real-time stream (WebSocket). Frames are JSON: `{ "type", "cursor", "data" }`
 /// with `type` one of `message.created`, `message.updated`, `message.deleted`,
-/// `receipt`, `conversation.updated`, then `ready` once the backlog is sent, and
-/// `resync` (reconnect with `since` = its cursor) when you fell behind or the gateway
-/// restarts, and `session.ended` when your session was revoked or expired.
+/// `receipt`, `conversation.updated`, `notification` (yours, `data` as in
+/// `GET /v1/notifications`), then `ready` once the backlog is sent, and
+/// `resync` (reconnect with `since` = its cursor) when you fell behind, the gateway
+/// restarts or your session's exercice changed, and `session.ended` when your session
+/// was revoked or expired.
 #[utoipa::path(get, path = "/v1/stream", tag = "messaging", params(StreamQuery),
     responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn stream(
@@ -88,6 +91,7 @@ fn same_origin(origin: &str, public_url: &str) -> bool {
 
 /// One frame, rendered once per event whoever receives it.
 pub fn render(event: &StreamEvent) -> String {
+    let conversation_id = event.conversation_id().map(|c| c.to_string());
     let data = match &event.kind {
         StreamKind::MessageCreated(m)
         | StreamKind::MessageUpdated(m)
@@ -98,12 +102,15 @@ pub fn render(event: &StreamEvent) -> String {
             account_id,
             up_to_seq,
         } => serde_json::json!({
-            "conversation_id": event.conversation_id.to_string(),
+            "conversation_id": conversation_id,
             "account_id": account_id.to_string(),
             "up_to_seq": up_to_seq,
         }),
         StreamKind::ConversationUpdated => {
-            serde_json::json!({ "conversation_id": event.conversation_id.to_string() })
+            serde_json::json!({ "conversation_id": conversation_id })
+        }
+        StreamKind::Notification(n) => {
+            serde_json::to_value(NotificationOut::from(n.clone())).unwrap_or_default()
         }
     };
     serde_json::json!({ "type": event.kind.name(), "cursor": event.cursor, "data": data })
@@ -117,7 +124,9 @@ fn control(kind: &str, cursor: i64) -> WsMessage {
 }
 
 async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Option<i64>) {
-    let mut registration = state.hub.register(actor.account_id, actor.session_id);
+    let mut registration = state
+        .hub
+        .register(actor.account_id, actor.session_id, actor.group());
     let _counted = OpenStream::counted();
     let (mut sink, mut incoming) = socket.split();
     let mut closing = state.closing.clone();
@@ -143,7 +152,7 @@ async fn connection(socket: WebSocket, state: AppState, actor: Actor, since: Opt
         let full = page.len() as i64 == BACKLOG_PAGE;
         let records: Vec<_> = page
             .iter()
-            .filter_map(|e| reads.due(&actor, e.conversation_id, e.patient_id, state.now()))
+            .filter_map(|e| reads.due(&actor, e.conversation_id(), e.patient_id(), state.now()))
             .collect();
         if !records.is_empty() && !audited(&state, records).await {
             let _ = sink.send(control("resync", last)).await;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
-use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
+use cordee_pathway::audit::{Action, AuditEvent, Outcome, Purpose};
 use cordee_pathway::ids::{ConversationId, PatientId};
 
 /// At most one read record per connection and thread in this long (15 minutes).
@@ -27,11 +27,11 @@ impl Reads {
     pub fn due(
         &mut self,
         actor: &Actor,
-        conversation: ConversationId,
+        conversation: Option<ConversationId>,
         patient: Option<PatientId>,
         now: Millis,
     ) -> Option<AuditEvent> {
-        let patient = patient?;
+        let (conversation, patient) = (conversation?, patient?);
         if let Some(at) = self.audited.get(&conversation)
             && now.0 - at.0 < WINDOW_MS
         {
@@ -42,7 +42,7 @@ impl Reads {
             AuditEvent::new(
                 now,
                 Some(actor.account_id),
-                "message.stream",
+                Action::MessageStream,
                 Purpose::Care,
                 Outcome::Allowed,
             )
@@ -74,16 +74,26 @@ mod tests {
         );
         let mut reads = Reads::default();
         let t0 = Millis(1_000_000);
-        assert!(reads.due(&actor, thread, Some(patient), t0).is_some());
+        assert!(reads.due(&actor, Some(thread), Some(patient), t0).is_some());
         assert!(
             reads
-                .due(&actor, thread, Some(patient), t0.plus_millis(WINDOW_MS / 2))
+                .due(
+                    &actor,
+                    Some(thread),
+                    Some(patient),
+                    t0.plus_millis(WINDOW_MS / 2)
+                )
                 .is_none()
         );
-        assert!(reads.due(&actor, group, None, t0).is_none());
+        assert!(reads.due(&actor, Some(group), None, t0).is_none());
         assert!(
             reads
-                .due(&actor, thread, Some(patient), t0.plus_millis(WINDOW_MS))
+                .due(
+                    &actor,
+                    Some(thread),
+                    Some(patient),
+                    t0.plus_millis(WINDOW_MS)
+                )
                 .is_some()
         );
     }

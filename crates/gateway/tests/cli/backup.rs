@@ -2,7 +2,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use cordee_pathway::Millis;
 use cordee_pathway::patient::IdentityStatus;
 use cordee_pathway::store::{Backend, NewPatient};
 
@@ -31,7 +30,7 @@ async fn backup_copies_a_live_database_that_opens_with_the_key() {
                 status: IdentityStatus::Provisoire,
                 creator_role: None,
             },
-            Millis::now(),
+            cordee_pathway::testing::wall_clock(),
         )
         .await
         .unwrap();
@@ -56,7 +55,7 @@ async fn backup_copies_a_live_database_that_opens_with_the_key() {
     // The copy opens with the same key and holds the patient, sealed and readable.
     let restored = open_store(&format!("sqlite://{}", copy.display()), &key).await;
     let found = restored
-        .get_patient(&doctor, patient.id, Millis::now())
+        .get_patient(&doctor, patient.id, cordee_pathway::testing::wall_clock())
         .await
         .unwrap();
     assert_eq!(found.identity.birth_name, "Sauvegarde");

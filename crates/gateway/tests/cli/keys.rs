@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use cordee_crypto::{Keyring, MasterKeyFile};
 use cordee_pathway::Millis;
 use cordee_pathway::account::{AccountKind, Actor, CptsRole, ProfessionCode};
-use cordee_pathway::audit::{AuditEvent, Outcome, Purpose};
+use cordee_pathway::audit::{Action, AuditEvent, Outcome, Purpose};
 use cordee_pathway::ids::AccountId;
 use cordee_pathway::patient::{IdentityInput, IdentityStatus, Sex};
 use cordee_pathway::store::{Db, DbOptions, Keys, NewPatient, Store};
@@ -16,7 +16,11 @@ pub async fn open_store(url: &str, key_file: &std::path::Path) -> Store {
     let db = Db::connect(&DbOptions::new(url)).await.unwrap();
     db.migrate().await.unwrap();
     let file = MasterKeyFile::parse(&std::fs::read_to_string(key_file).unwrap()).unwrap();
-    Store::open(db, Keys::new(Keyring::new(&file).unwrap(), None))
+    Store::open(
+        db,
+        Keys::new(Keyring::new(&file).unwrap(), None),
+        cordee_pathway::testing::wall_time_source(),
+    )
 }
 
 pub async fn gp(store: &Store) -> Actor {
@@ -50,7 +54,10 @@ pub fn identity(name: &str) -> cordee_pathway::patient::Identity {
         sex: Sex::Male,
         birth_place_code: None,
     }
-    .validate(IdentityStatus::Provisoire, Millis::now())
+    .validate(
+        IdentityStatus::Provisoire,
+        cordee_pathway::testing::wall_clock(),
+    )
     .unwrap()
 }
 
@@ -110,7 +117,7 @@ async fn rotation_rewraps_every_key_and_the_old_version_can_be_deleted() {
                     status: IdentityStatus::Provisoire,
                     creator_role: None,
                 },
-                Millis::now(),
+                cordee_pathway::testing::wall_clock(),
             )
             .await
             .unwrap();
@@ -144,7 +151,12 @@ async fn rotation_rewraps_every_key_and_the_old_version_can_be_deleted() {
     let fresh = open_store(&s.db.url, &key).await;
     assert_eq!(fresh.data_keys_per_version().await.unwrap(), vec![(2, 25)]);
     for p in &patients {
-        assert!(fresh.get_patient(&doctor, *p, Millis::now()).await.is_ok());
+        assert!(
+            fresh
+                .get_patient(&doctor, *p, cordee_pathway::testing::wall_clock())
+                .await
+                .is_ok()
+        );
     }
     // Running it again with nothing to do adds version 3 and retires 2.
     let mut again = cordee();
@@ -153,7 +165,7 @@ async fn rotation_rewraps_every_key_and_the_old_version_can_be_deleted() {
     let fresh = open_store(&s.db.url, &key).await;
     assert!(
         fresh
-            .get_patient(&doctor, patients[0], Millis::now())
+            .get_patient(&doctor, patients[0], cordee_pathway::testing::wall_clock())
             .await
             .is_ok()
     );
@@ -174,7 +186,7 @@ async fn audit_verify_reports_the_first_broken_record() {
             .audit(AuditEvent::new(
                 Millis(n),
                 None,
-                "test.event",
+                Action::KeysRotate,
                 Purpose::Care,
                 Outcome::Allowed,
             ))
@@ -243,7 +255,7 @@ async fn a_witnessed_head_catches_a_truncated_tail() {
                     .audit(AuditEvent::new(
                         Millis(n),
                         None,
-                        "test.event",
+                        Action::KeysRotate,
                         Purpose::Care,
                         Outcome::Allowed,
                     ))

@@ -27,7 +27,11 @@ impl Bench {
         let handle = Db::connect(&DbOptions::new(&db.url)).await.unwrap();
         handle.migrate().await.unwrap();
         let keyring = Keyring::new(&MasterKeyFile::generate().unwrap()).unwrap();
-        let store = Store::open(handle, Keys::new(keyring, None));
+        let store = Store::open(
+            handle,
+            Keys::new(keyring, None),
+            cordee_pathway::testing::wall_time_source(),
+        );
         Bench { store, db }
     }
 

@@ -6,6 +6,7 @@ use tracing::instrument;
 
 use super::Store;
 use crate::account::{AccountKind, CptsRole};
+use crate::error::Noun;
 use crate::ids::AccountId;
 use crate::profile::{NationalId, Profile};
 use crate::{Error, Millis, Result};
@@ -114,7 +115,7 @@ impl Store {
                 .await?
             }
         };
-        let id = AccountId::parse(&row.0).ok_or_else(|| Error::not_found("account"))?;
+        let id = AccountId::parse(&row.0).ok_or_else(|| Error::not_found(Noun::Account))?;
         self.account(id).await
     }
 
@@ -128,7 +129,7 @@ impl Store {
         .await?;
         row.map(account_from_row)
             .transpose()?
-            .ok_or_else(|| Error::not_found("account"))
+            .ok_or_else(|| Error::not_found(Noun::Account))
     }
 
     #[instrument(skip_all)]
@@ -141,7 +142,7 @@ impl Store {
         .await?;
         row.map(account_from_row)
             .transpose()?
-            .ok_or_else(|| Error::not_found("account"))
+            .ok_or_else(|| Error::not_found(Noun::Account))
     }
 }
 
@@ -164,8 +165,8 @@ fn roles_json(roles: &[CptsRole]) -> String {
 fn account_from_row(row: AccountRow) -> Result<Account> {
     let (id, kind, national_id, provider_id, display_name, profile, roles, created, updated) = row;
     let corrupt = |what: &str| {
-        Error::Database(sqlx::Error::Decode(
-            format!("accounts.{what} holds a value Cordée did not write").into(),
+        Error::corrupt(format!(
+            "accounts.{what} holds a value Cordée did not write"
         ))
     };
     let roles: Vec<String> = serde_json::from_str(&roles).map_err(|_| corrupt("cpts_roles"))?;

@@ -10,10 +10,13 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Store;
+use super::access::{Audited, Gate};
 use super::sealed::{attachment_owner, open, seal};
+use crate::access::{PatientAccess, Reach};
 use crate::account::Actor;
 use crate::attachment::sniff;
-use crate::audit::{AuditEvent, Outcome, Purpose};
+use crate::audit::{Action, AuditEvent, Outcome, Purpose};
+use crate::error::Noun;
 use crate::ids::{AccountId, AttachmentId, EntryId, MessageId, PatientId};
 use crate::{Error, Millis, Result};
 
@@ -59,7 +62,7 @@ impl Store {
             )
         })?;
         let id = AttachmentId::new();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let key = self
             .create_data_key(&mut tx, &attachment_owner(id), now)
             .await?;
@@ -72,7 +75,7 @@ impl Store {
         .bind(now.0)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.commit(self).await?;
         Ok(Upload {
             id,
             content_type,
@@ -107,7 +110,7 @@ impl Store {
     /// Completes the upload: from now on it can be attached and served.
     pub async fn finish_upload(&self, upload: Upload, now: Millis) -> Result<AttachmentMeta> {
         let size = i64::try_from(upload.size).unwrap_or(i64::MAX);
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "update attachments set size = $1, chunks = $2, completed_at = $3 where id = $4",
         )
@@ -122,7 +125,7 @@ impl Store {
             &[AuditEvent::new(
                 now,
                 Some(upload.uploader),
-                "attachment.upload",
+                Action::AttachmentUpload,
                 Purpose::Care,
                 Outcome::Allowed,
             )
@@ -130,7 +133,7 @@ impl Store {
             .detail(format!("type={} size={size}", upload.content_type))],
         )
         .await?;
-        tx.commit().await?;
+        tx.commit(self).await?;
         Ok(AttachmentMeta {
             id: upload.id,
             content_type: upload.content_type.to_string(),
@@ -161,7 +164,7 @@ impl Store {
             size: row.try_get("size")?,
             chunks: row.try_get("chunks")?,
             uploader_id: AccountId::parse(&row.try_get::<String, _>("uploader_id")?)
-                .ok_or(Error::not_found("attachment"))?,
+                .ok_or(Error::not_found(Noun::Attachment))?,
             patient_id: opt("patient_id")?.and_then(|p| PatientId::parse(&p)),
             entry_id: opt("entry_id")?.and_then(|e| EntryId::parse(&e)),
             message_id: opt("message_id")?.and_then(|m| MessageId::parse(&m)),
@@ -170,7 +173,8 @@ impl Store {
     }
 
     /// The attachment if the actor may read what holds it: the entry (file rules),
-    /// the message (conversation membership), or, while unattached, the uploader.
+    /// the message (conversation access), or, while unattached, the uploader. Reads
+    /// of a patient's attachments are audited, and so are refusals.
     pub async fn attachment_for_read(
         &self,
         actor: &Actor,
@@ -180,50 +184,52 @@ impl Store {
         let meta = self
             .attachment_meta(id)
             .await?
-            .ok_or(Error::not_found("attachment"))?;
-        let allowed = match (meta.patient_id, meta.entry_id, meta.message_id) {
-            (Some(patient), Some(entry), _) => match self.access(actor, patient, now).await {
-                Ok(_) => self
-                    .readable_entry(actor, patient, entry, now)
-                    .await?
-                    .is_some(),
-                Err(Error::Erased) => return Err(Error::Erased),
-                Err(_) => false,
-            },
-            (_, _, Some(message)) => {
-                self.message_attachment_readable(actor, message, now)
-                    .await?
-            }
-            _ => meta.uploader_id == actor.account_id,
+            .ok_or(Error::not_found(Noun::Attachment))?;
+        let Some(patient) = meta.patient_id else {
+            return match meta.message_id {
+                Some(message)
+                    if self
+                        .message_attachment_readable(actor, message, now)
+                        .await? =>
+                {
+                    Ok(meta)
+                }
+                None if meta.uploader_id == actor.account_id => Ok(meta),
+                _ => Err(Error::not_found(Noun::Attachment)),
+            };
         };
-        match (allowed, meta.patient_id) {
-            (true, Some(patient)) => {
-                self.audit(
-                    AuditEvent::new(
-                        now,
-                        Some(actor.account_id),
-                        "attachment.read",
-                        Purpose::Care,
-                        Outcome::Allowed,
-                    )
-                    .patient(patient)
-                    .resource("attachment", id),
-                )
-                .await?;
-                Ok(meta)
-            }
-            (true, None) => Ok(meta),
-            (false, Some(patient)) => Err(self
-                .refused(
-                    actor,
-                    patient,
-                    "attachment.read",
-                    now,
-                    Error::not_found("attachment"),
-                )
-                .await),
-            (false, None) => Err(Error::not_found("attachment")),
-        }
+        self.patient_read(
+            actor,
+            patient,
+            Action::AttachmentRead,
+            Gate::Reach(Reach::Identity),
+            now,
+            async |_: &PatientAccess| {
+                let readable = match (meta.entry_id, meta.message_id) {
+                    (Some(entry), _) => {
+                        let mut conn = self.db.reader().acquire().await?;
+                        self.readable_entry(&mut conn, actor, patient, entry, now)
+                            .await?
+                            .is_some()
+                    }
+                    (None, Some(message)) => {
+                        self.message_attachment_readable(actor, message, now)
+                            .await?
+                    }
+                    (None, None) => false,
+                };
+                if !readable {
+                    return Err(Error::not_found(Noun::Attachment));
+                }
+                Ok(Audited::new(meta.clone()).resource("attachment", id))
+            },
+        )
+        .await
+        // The caller asked for an attachment: whatever hides it, it is not found.
+        .map_err(|e| match e {
+            Error::NotFound { .. } => Error::not_found(Noun::Attachment),
+            other => other,
+        })
     }
 
     /// Chunk `n` of an attachment the caller was allowed to read.
@@ -265,7 +271,7 @@ impl Store {
 impl Store {
     /// Drops an upload that will not complete (too large, interrupted).
     pub async fn abort_upload(&self, upload: Upload, now: Millis) -> Result<()> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("delete from attachment_chunks where attachment_id = $1")
             .bind(upload.id.as_text())
             .execute(&mut *tx)
@@ -276,7 +282,7 @@ impl Store {
             .await?;
         self.destroy_data_key(&mut tx, &attachment_owner(upload.id), now)
             .await?;
-        tx.commit().await?;
+        tx.commit(self).await?;
         Ok(())
     }
 }

@@ -10,15 +10,15 @@
 //! transaction.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cordee_crypto::{Checkpoint, GENESIS, Keyring, chain_hash, verify_chain_from};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Backend, Db, Store};
-use crate::audit::{AuditEvent, AuditRecord, AuditVerdict, Outcome, Purpose};
+use crate::audit::{Action, AuditEvent, AuditRecord, AuditVerdict, Outcome, Purpose};
 use crate::ids::{AccountId, PatientId};
 use crate::{Error, Millis, Result};
 
@@ -27,21 +27,22 @@ const CHAIN_LOCK: i64 = 0x636f_7264_6565; // "cordee"
 const MAX_BATCH: usize = 512;
 const CHECKPOINT_EVERY_RECORDS: i64 = 256;
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+const CHECKPOINT_EVERY_MS: i64 = 2_000;
 
 /// Takes the chain lock for the rest of `tx`.
-pub(crate) async fn lock_chain(tx: &mut Transaction<'static, Any>, backend: Backend) -> Result<()> {
+pub(crate) async fn lock_chain(tx: &mut AnyConnection, backend: Backend) -> Result<()> {
     if backend == Backend::Postgres {
         sqlx::query("select pg_advisory_xact_lock($1)")
             .bind(CHAIN_LOCK)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     Ok(())
 }
 
-async fn head(tx: &mut Transaction<'static, Any>) -> Result<(i64, [u8; 32])> {
+async fn head(tx: &mut AnyConnection) -> Result<(i64, [u8; 32])> {
     let row = sqlx::query("select seq, hash from audit_log order by seq desc limit 1")
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     match row {
         None => Ok((0, GENESIS)),
@@ -56,7 +57,7 @@ fn to_hash(bytes: Vec<u8>) -> Result<[u8; 32]> {
 
 /// Appends `events` in order inside `tx`; returns the new head.
 pub(crate) async fn append_in(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     backend: Backend,
     events: &[AuditEvent],
 ) -> Result<(i64, [u8; 32])> {
@@ -71,7 +72,7 @@ pub(crate) async fn append_in(
 /// rehashed onto it. This saves a round trip per batch, which was most of the
 /// chain's cost for a lone caller on PostgreSQL.
 async fn append_after(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     events: &[AuditEvent],
     known: Option<(i64, [u8; 32])>,
 ) -> Result<(i64, [u8; 32])> {
@@ -104,7 +105,7 @@ async fn append_after(
 /// the log to match, chose a sequential scan and read the whole log for every batch
 /// (12.8 ms per call at 150,000 records instead of ~0.6).
 async fn insert_record(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     seq: i64,
     id: &str,
     hash: &[u8; 32],
@@ -132,7 +133,7 @@ async fn insert_record(
         Some(g) => query.bind(g),
         None => query,
     };
-    Ok(query.execute(&mut **tx).await?.rows_affected() == 1)
+    Ok(query.execute(&mut *tx).await?.rows_affected() == 1)
 }
 
 /// Starts a write transaction holding the chain lock, in one round trip on
@@ -148,7 +149,7 @@ async fn begin_locked(db: &Db) -> Result<Transaction<'static, Any>> {
 const BEGIN_LOCKED_POSTGRES: &str = "begin; select pg_advisory_xact_lock(109330311701861)";
 
 async fn write_checkpoint(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut AnyConnection,
     keyring: &Keyring,
     seq: i64,
     hash: &[u8; 32],
@@ -160,7 +161,7 @@ async fn write_checkpoint(
         .bind(cp.head.to_vec())
         .bind(cp.mac.to_vec())
         .bind(now.0)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -182,9 +183,13 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    pub(crate) fn start(db: Db, keys: std::sync::Arc<super::keys::Keys>) -> AuditWriter {
+    pub(crate) fn start(
+        db: Db,
+        keys: std::sync::Arc<super::keys::Keys>,
+        time: crate::time::TimeSource,
+    ) -> AuditWriter {
         let (tx, rx) = mpsc::channel(4096);
-        tokio::spawn(run_writer(db, keys, rx));
+        tokio::spawn(run_writer(db, keys, time, rx));
         AuditWriter { tx }
     }
 }
@@ -192,22 +197,23 @@ impl AuditWriter {
 async fn run_writer(
     db: Db,
     keys: std::sync::Arc<super::keys::Keys>,
+    time: crate::time::TimeSource,
     mut rx: mpsc::Receiver<Command>,
 ) {
     let mut last_checkpoint_seq: i64 = -1;
     // The head this writer last committed (see `append_after`).
     let mut head_cache = None;
-    let mut last_checkpoint_at = Instant::now();
+    let mut last_checkpoint_at = time.now();
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let first = tokio::select! {
             cmd = rx.recv() => match cmd { Some(c) => c, None => break },
             _ = tick.tick() => {
-                if let Err(e) = checkpoint_if_moved(&db, &keys.keyring(), &mut last_checkpoint_seq).await {
+                if let Err(e) = checkpoint_if_moved(&db, &keys.keyring(), &mut last_checkpoint_seq, time.now()).await {
                     tracing::error!(error = %e, "audit checkpoint failed");
                 }
-                last_checkpoint_at = Instant::now();
+                last_checkpoint_at = time.now();
                 continue;
             }
         };
@@ -230,7 +236,7 @@ async fn run_writer(
         if !batch.is_empty() {
             let all: Vec<AuditEvent> = batch.iter().flat_map(|(e, _)| e.iter().cloned()).collect();
             let force_checkpoint =
-                !flushes.is_empty() || last_checkpoint_at.elapsed() >= CHECKPOINT_EVERY;
+                !flushes.is_empty() || time.now().0 - last_checkpoint_at.0 >= CHECKPOINT_EVERY_MS;
             match commit_batch(
                 &db,
                 &keys.keyring(),
@@ -238,13 +244,14 @@ async fn run_writer(
                 last_checkpoint_seq,
                 force_checkpoint,
                 &mut head_cache,
+                time.now(),
             )
             .await
             {
                 Ok((head, checkpointed)) => {
                     if checkpointed {
                         last_checkpoint_seq = head;
-                        last_checkpoint_at = Instant::now();
+                        last_checkpoint_at = time.now();
                     }
                     // Each caller learns the sequence number of its last record.
                     let mut seq = head - i64::try_from(all.len()).unwrap_or(0);
@@ -263,7 +270,8 @@ async fn run_writer(
         }
         if !flushes.is_empty() {
             if let Err(e) =
-                checkpoint_if_moved(&db, &keys.keyring(), &mut last_checkpoint_seq).await
+                checkpoint_if_moved(&db, &keys.keyring(), &mut last_checkpoint_seq, time.now())
+                    .await
             {
                 tracing::error!(error = %e, "audit checkpoint failed");
             }
@@ -272,7 +280,9 @@ async fn run_writer(
             }
         }
     }
-    if let Err(e) = checkpoint_if_moved(&db, &keys.keyring(), &mut last_checkpoint_seq).await {
+    if let Err(e) =
+        checkpoint_if_moved(&db, &keys.keyring(), &mut last_checkpoint_seq, time.now()).await
+    {
         tracing::error!(error = %e, "final audit checkpoint failed");
     }
 }
@@ -284,6 +294,7 @@ async fn commit_batch(
     last_checkpoint_seq: i64,
     force_checkpoint: bool,
     head_cache: &mut Option<(i64, [u8; 32])>,
+    now: Millis,
 ) -> Result<(i64, bool)> {
     // Forgotten unless this batch commits: after a failure the head is read again.
     let known = head_cache.take();
@@ -292,7 +303,7 @@ async fn commit_batch(
     let checkpoint =
         force_checkpoint || seq - last_checkpoint_seq.max(0) >= CHECKPOINT_EVERY_RECORDS;
     if checkpoint {
-        write_checkpoint(&mut tx, keyring, seq, &hash, Millis::now()).await?;
+        write_checkpoint(&mut tx, keyring, seq, &hash, now).await?;
     }
     tx.commit().await?;
     *head_cache = Some((seq, hash));
@@ -301,11 +312,16 @@ async fn commit_batch(
 
 /// Writes a checkpoint of the current head when records were appended since the last
 /// one (including records appended inside other transactions).
-async fn checkpoint_if_moved(db: &Db, keyring: &Keyring, last: &mut i64) -> Result<()> {
+async fn checkpoint_if_moved(
+    db: &Db,
+    keyring: &Keyring,
+    last: &mut i64,
+    now: Millis,
+) -> Result<()> {
     let mut tx = begin_locked(db).await?;
     let (seq, hash) = head(&mut tx).await?;
     if seq > 0 && seq != *last {
-        write_checkpoint(&mut tx, keyring, seq, &hash, Millis::now()).await?;
+        write_checkpoint(&mut tx, keyring, seq, &hash, now).await?;
     }
     tx.commit().await?;
     *last = seq;
@@ -325,7 +341,7 @@ fn record_from_row(row: &AnyRow) -> Result<AuditRecord> {
         event: AuditEvent {
             at: Millis(row.try_get("at")?),
             actor_id: parse_id(text("actor_id")?).map(AccountId),
-            action: row.try_get("action")?,
+            action: Action::parse(&row.try_get::<String, _>("action")?).ok_or_else(corrupt)?,
             patient_id: parse_id(text("patient_id")?).map(PatientId),
             resource_type: text("resource_type")?,
             resource_id: text("resource_id")?,
@@ -375,7 +391,7 @@ impl Store {
     /// Appends inside a write transaction, so that the record commits with the change.
     pub(crate) async fn audit_in(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         events: &[AuditEvent],
     ) -> Result<()> {
         append_in(tx, self.db.backend(), events).await.map(|_| ())

@@ -4,11 +4,16 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::Store;
+use super::access::{Audited, Gate};
 use super::sealed::{open_str, patient_owner, seal_str};
+use super::tx::Tx;
+use crate::access::{PatientAccess, Reach};
 use crate::account::{AccountKind, Actor, ProfessionCode};
-use crate::audit::{AuditEvent, Outcome, Purpose};
+use crate::audit::Action;
 use crate::care_team::{TeamRole, decide_add, decide_remove};
+use crate::error::Noun;
 use crate::ids::{AccountId, MemberId, PatientId};
+use crate::notification::{Notice, NotificationKind};
 use crate::{Error, Millis, Result};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,25 +40,48 @@ pub struct NewMember {
 const TABLE: &str = "care_team_members";
 
 impl Store {
-    /// The active members of a patient's team.
+    /// The active members of a patient's team: up to `limit` after `after` (a member
+    /// id), in the order they joined.
     pub async fn care_team(
         &self,
         actor: &Actor,
         patient: PatientId,
+        after: Option<MemberId>,
+        limit: i64,
         now: Millis,
     ) -> Result<Vec<Member>> {
-        let access = match self.access(actor, patient, now).await {
-            Ok(a) => a,
-            Err(e) => return Err(self.refused(actor, patient, "care_team.read", now, e).await),
-        };
+        self.patient_read(
+            actor,
+            patient,
+            Action::CareTeamRead,
+            Gate::Reach(Reach::Identity),
+            now,
+            async |_: &PatientAccess| {
+                let members = self.members_of(patient, after, limit, now).await?;
+                Ok(Audited::new(members))
+            },
+        )
+        .await
+    }
+
+    /// The team without the access check or audit (the export, which has both).
+    pub(crate) async fn members_of(
+        &self,
+        patient: PatientId,
+        after: Option<MemberId>,
+        limit: i64,
+        now: Millis,
+    ) -> Result<Vec<Member>> {
         let rows = sqlx::query(
             "select m.id, m.account_id, a.display_name, a.kind, m.role, m.reason, m.added_by, m.start_at, m.end_at \
              from care_team_members m join accounts a on a.id = m.account_id \
              where m.patient_id = $1 and m.removed_at is null and m.start_at <= $2 and (m.end_at is null or m.end_at > $2) \
-             order by m.start_at, m.id",
+             and m.id > $3 order by m.id limit $4",
         )
         .bind(patient.as_text())
         .bind(now.0)
+        .bind(after.map(|m| m.as_text()).unwrap_or_default())
+        .bind(limit)
         .fetch_all(self.db.reader())
         .await?;
         let key = self.data_key(&patient_owner(patient)).await?;
@@ -65,7 +93,7 @@ impl Store {
                 .map(|r| open_str(&key, TABLE, &id, "reason", &r))
                 .transpose()?;
             members.push(Member {
-                id: MemberId::parse(&id).ok_or(Error::not_found("member"))?,
+                id: MemberId::parse(&id).ok_or(Error::not_found(Noun::Member))?,
                 account_id: parse_account(&row.try_get::<String, _>("account_id")?)?,
                 display_name: row.try_get("display_name")?,
                 kind: AccountKind::parse(&row.try_get::<String, _>("kind")?)
@@ -78,17 +106,6 @@ impl Store {
                 end_at: row.try_get::<Option<i64>, _>("end_at")?.map(Millis),
             });
         }
-        self.audit(
-            AuditEvent::new(
-                now,
-                Some(actor.account_id),
-                "care_team.read",
-                access.purpose(),
-                Outcome::Allowed,
-            )
-            .patient(patient),
-        )
-        .await?;
         Ok(members)
     }
 
@@ -112,18 +129,33 @@ impl Store {
                 "end_at must be in the future",
             ));
         }
-        let mut tx = self.db.begin().await?;
-        let access = match self.access_in(&mut tx, actor, patient, now).await {
-            Ok(a) => a,
-            Err(e) => {
-                drop(tx);
-                return Err(self.refused(actor, patient, "care_team.add", now, e).await);
-            }
-        };
-        decide_add(actor, &access)?;
+        self.patient_write(
+            actor,
+            patient,
+            Action::CareTeamAdd,
+            Gate::Reach(Reach::Identity),
+            now,
+            async |tx: &mut Tx, access: &PatientAccess| {
+                decide_add(actor, access)?;
+                self.insert_member(tx, actor, patient, &new, reason, now)
+                    .await
+            },
+        )
+        .await
+    }
+
+    async fn insert_member(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        patient: PatientId,
+        new: &NewMember,
+        reason: &str,
+        now: Millis,
+    ) -> Result<Audited<MemberId>> {
         let account = sqlx::query("select kind, profession_codes from accounts where id = $1")
             .bind(new.account_id.as_text())
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?
             .ok_or(Error::invalid(
                 "care_team.unknown_account",
@@ -157,7 +189,7 @@ impl Store {
         .bind(patient.as_text())
         .bind(new.account_id.as_text())
         .bind(now.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if already > 0 {
             return Err(Error::conflict(
@@ -172,13 +204,13 @@ impl Store {
             )
             .bind(patient.as_text())
             .bind(now.0)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             let current: i64 = sqlx::query_scalar(
                 "select count(*) from care_team_members where patient_id = $1 and role = 'medecin_traitant' and removed_at is null",
             )
             .bind(patient.as_text())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
             if current > 0 {
                 return Err(Error::conflict(
@@ -188,7 +220,7 @@ impl Store {
             }
         }
         let id = MemberId::new();
-        let key = self.data_key_in(&mut tx, &patient_owner(patient)).await?;
+        let key = self.data_key_in(tx, &patient_owner(patient)).await?;
         let sealed = seal_str(&key, TABLE, &id.as_text(), "reason", reason)?;
         sqlx::query(
             "insert into care_team_members (id, patient_id, account_id, role, reason, added_by, start_at, end_at) \
@@ -202,37 +234,28 @@ impl Store {
         .bind(actor.account_id.as_text())
         .bind(now.0)
         .bind(new.end_at.map(|e| e.0))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         self.notify_in(
-            &mut tx,
-            new.account_id,
-            "care_team.added",
-            Some(patient),
-            Some(&id.as_text()),
-            Some(actor.account_id),
+            tx,
+            Notice {
+                to: new.account_id,
+                kind: NotificationKind::CareTeamAdded,
+                patient: Some(patient),
+                subject: Some(id.as_text()),
+                actor: Some(actor.account_id),
+            },
             now,
         )
         .await?;
-        self.audit_in(
-            &mut tx,
-            &[AuditEvent::new(
-                now,
-                Some(actor.account_id),
-                "care_team.add",
-                Purpose::Care,
-                Outcome::Allowed,
-            )
-            .patient(patient)
+        tx.after_commit(super::Change::TeamChanged(patient));
+        Ok(Audited::new(id)
             .resource("care_team_member", id)
-            .detail(format!("role={}", new.role.as_str()))],
-        )
-        .await?;
-        tx.commit().await?;
-        self.team_changed(patient);
-        Ok(id)
+            .detail(format!("role={}", new.role)))
     }
 
+    /// Ends a membership. Open tasks and other follow-ups of the member are the
+    /// modules' business; the team's audience changes at once.
     pub async fn remove_member(
         &self,
         actor: &Actor,
@@ -240,50 +263,38 @@ impl Store {
         member: MemberId,
         now: Millis,
     ) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        let access = match self.access_in(&mut tx, actor, patient, now).await {
-            Ok(a) => a,
-            Err(e) => {
-                drop(tx);
-                return Err(self
-                    .refused(actor, patient, "care_team.remove", now, e)
-                    .await);
-            }
-        };
-        let target: String = sqlx::query_scalar(
-            "select account_id from care_team_members where id = $1 and patient_id = $2 and removed_at is null",
+        self.patient_write(
+            actor,
+            patient,
+            Action::CareTeamRemove,
+            Gate::Reach(Reach::Identity),
+            now,
+            async |tx: &mut Tx, access: &PatientAccess| {
+                let target: String = sqlx::query_scalar(
+                    "select account_id from care_team_members where id = $1 and patient_id = $2 and removed_at is null",
+                )
+                .bind(member.as_text())
+                .bind(patient.as_text())
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or(Error::not_found(Noun::Member))?;
+                decide_remove(actor, access, target == actor.account_id.as_text())?;
+                sqlx::query(
+                    "update care_team_members set removed_at = $1, removed_by = $2 where id = $3",
+                )
+                .bind(now.0)
+                .bind(actor.account_id.as_text())
+                .bind(member.as_text())
+                .execute(&mut **tx)
+                .await?;
+                tx.after_commit(super::Change::TeamChanged(patient));
+                Ok(Audited::new(()).resource("care_team_member", member))
+            },
         )
-        .bind(member.as_text())
-        .bind(patient.as_text())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::not_found("member"))?;
-        decide_remove(actor, &access, target == actor.account_id.as_text())?;
-        sqlx::query("update care_team_members set removed_at = $1, removed_by = $2 where id = $3")
-            .bind(now.0)
-            .bind(actor.account_id.as_text())
-            .bind(member.as_text())
-            .execute(&mut *tx)
-            .await?;
-        self.audit_in(
-            &mut tx,
-            &[AuditEvent::new(
-                now,
-                Some(actor.account_id),
-                "care_team.remove",
-                Purpose::Care,
-                Outcome::Allowed,
-            )
-            .patient(patient)
-            .resource("care_team_member", member)],
-        )
-        .await?;
-        tx.commit().await?;
-        self.team_changed(patient);
-        Ok(())
+        .await
     }
 }
 
 fn parse_account(text: &str) -> Result<AccountId> {
-    AccountId::parse(text).ok_or(Error::not_found("account"))
+    AccountId::parse(text).ok_or(Error::not_found(Noun::Account))
 }

@@ -1,39 +1,26 @@
-//! Conversations: who may read them (the same rule in every query), creation,
-//! group membership, read positions and mute.
+//! Conversations: who may read them (the access rule of `access.rs`, in every
+//! query), creation, group membership, read positions and mute, and the audience a
+//! conversation's events go to.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 
 use super::Store;
+use super::access::{Audited, Gate, Rule, group_param, thread_audience};
 use super::sealed::{open_str, seal_str};
+use super::sql::{Arg, Sql};
+use super::tx::Tx;
+use crate::access::{PatientAccess, Reach, decide_thread};
 use crate::account::{AccountKind, Actor, ProfessionCode, ProfessionGroup};
-use crate::audit::{AuditEvent, Outcome, Purpose};
+use crate::audit::{Action, AuditEvent, Outcome, Purpose};
 use crate::conversation::{Conversation, ConversationKind};
+use crate::error::Noun;
 use crate::ids::{AccountId, ConversationId, PatientId};
-use crate::policy::{Access, Category};
+use crate::policy::Category;
 use crate::{Error, Millis, Result};
 
-/// Visible to `$1` (actor) at `$2` (now) reading with column `$3` (profession group).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! visible_conversation_sql {
-    () => {
-        concat!(
-            "((c.kind <> 'patient' and exists (select 1 from conversation_members cm where cm.conversation_id = c.id and cm.account_id = $1 and cm.left_at is null)) ",
-            "or (c.kind = 'patient' and exists (select 1 from care_team_members t where t.patient_id = c.patient_id and t.account_id = $1 and t.removed_at is null and t.start_at <= $2 and (t.end_at is null or t.end_at > $2)) ",
-            "and exists (select 1 from access_matrix m where m.category = c.category and m.profession_group = $3 and m.access <> 'none') ",
-            "and not exists (select 1 from objections o where o.patient_id = c.patient_id and o.withdrawn_at is null and ((o.kind = 'professional' and o.account_id = $1) or (o.kind = 'category' and o.category = c.category))) ",
-            "and not exists (select 1 from patients p where p.id = c.patient_id and p.erased_at is not null)))"
-        )
-    };
-}
-
-macro_rules! conversation_columns {
-    () => {
-        "c.id, c.kind, c.patient_id, c.category, c.title, c.created_by, c.created_at, c.last_seq, \
-         coalesce(me.last_read_seq, 0) as last_read_seq, coalesce(me.muted, 0) as muted, coalesce(me.role, 'member') as my_role"
-    };
-}
+const CONVERSATION_COLUMNS: &str = "c.id, c.kind, c.patient_id, c.category, c.title, c.created_by, c.created_at, c.last_seq, c.last_message_at, \
+     coalesce(me.last_read_seq, 0) as last_read_seq, coalesce(me.muted, 0) as muted, coalesce(me.role, 'member') as my_role";
 
 const TABLE: &str = "conversations";
 
@@ -45,8 +32,18 @@ pub struct NewConversation {
     pub member_ids: Vec<AccountId>,
 }
 
-pub(crate) fn group_param(actor: &Actor) -> &'static str {
-    actor.group().map(|g| g.as_str()).unwrap_or("-")
+/// Who a conversation's events go to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// Accounts that may read the conversation (for a patient thread: care-team
+    /// members one of whose professions may read its category).
+    pub members: Vec<AccountId>,
+    /// For a patient thread, the matrix columns that may read its category: a device
+    /// receives it only when its session acts under one of them (an account with two
+    /// exercices chooses one per session).
+    pub readers: Option<Vec<ProfessionGroup>>,
+    /// Members who muted it (no push notices).
+    pub muted: Vec<AccountId>,
 }
 
 impl Store {
@@ -109,82 +106,41 @@ impl Store {
         title: Option<String>,
         now: Millis,
     ) -> Result<Conversation> {
-        let mut tx = self.db.begin().await?;
-        let access = match self.access_in(&mut tx, actor, patient, now).await {
-            Ok(a) if a.member => a,
-            Ok(_) => {
-                drop(tx);
-                let e = Error::forbidden(
-                    "conversation.team_only",
-                    "patient threads are for the care team",
-                );
-                return Err(self
-                    .refused(actor, patient, "conversation.create", now, e)
-                    .await);
-            }
-            Err(e) => {
-                drop(tx);
-                return Err(self
-                    .refused(actor, patient, "conversation.create", now, e)
-                    .await);
-            }
-        };
-        let matrix: Option<String> = sqlx::query_scalar(
-            "select access from access_matrix where profession_group = $1 and category = $2",
-        )
-        .bind(group_param(actor))
-        .bind(category.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if !matrix
-            .as_deref()
-            .and_then(Access::parse)
-            .unwrap_or(Access::None)
-            .can_read()
-            || access.objected_categories.contains(&category)
-        {
-            return Err(Error::forbidden(
-                "conversation.category_forbidden",
-                format!(
-                    "your profession may not read {} exchanges about this patient",
-                    category.as_str()
-                ),
-            ));
-        }
-        let id = ConversationId::new();
-        let key = self
-            .data_key_in(&mut tx, &format!("patient:{patient}"))
-            .await?;
-        let sealed_title = title
-            .as_deref()
-            .map(|t| seal_str(&key, TABLE, &id.as_text(), "title", t))
-            .transpose()?;
-        sqlx::query(
-            "insert into conversations (id, kind, patient_id, category, title, created_by, created_at) values ($1, 'patient', $2, $3, $4, $5, $6)",
-        )
-        .bind(id.as_text())
-        .bind(patient.as_text())
-        .bind(category.as_str())
-        .bind(sealed_title)
-        .bind(actor.account_id.as_text())
-        .bind(now.0)
-        .execute(&mut *tx)
-        .await?;
-        self.audit_in(
-            &mut tx,
-            &[AuditEvent::new(
+        let id = self
+            .patient_write(
+                actor,
+                patient,
+                Action::ConversationCreate,
+                Gate::Reach(Reach::Identity),
                 now,
-                Some(actor.account_id),
-                "conversation.create",
-                Purpose::Care,
-                Outcome::Allowed,
+                async |tx: &mut Tx, access: &PatientAccess| {
+                    decide_thread(access, category)?;
+                    let id = ConversationId::new();
+                    let key = self
+                        .data_key_in(tx, &super::sealed::patient_owner(patient))
+                        .await?;
+                    let sealed_title = title
+                        .as_deref()
+                        .map(|t| seal_str(&key, TABLE, &id.as_text(), "title", t))
+                        .transpose()?;
+                    sqlx::query(
+                        "insert into conversations (id, kind, patient_id, category, title, created_by, created_at, last_message_at) \
+                         values ($1, 'patient', $2, $3, $4, $5, $6, $6)",
+                    )
+                    .bind(id.as_text())
+                    .bind(patient.as_text())
+                    .bind(category.as_str())
+                    .bind(sealed_title)
+                    .bind(actor.account_id.as_text())
+                    .bind(now.0)
+                    .execute(&mut **tx)
+                    .await?;
+                    Ok(Audited::new(id)
+                        .resource("conversation", id)
+                        .detail(format!("category={category}")))
+                },
             )
-            .patient(patient)
-            .resource("conversation", id)
-            .detail(format!("category={}", category.as_str()))],
-        )
-        .await?;
-        tx.commit().await?;
+            .await?;
         self.conversation_for(actor, id, now).await
     }
 
@@ -207,11 +163,11 @@ impl Store {
         }
         self.ensure_accounts(&[other]).await?;
         let id = ConversationId::new();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         self.create_data_key(&mut tx, &format!("conversation:{id}"), now)
             .await?;
         sqlx::query(
-            "insert into conversations (id, kind, direct_pair, created_by, created_at) values ($1, 'direct', $2, $3, $4)",
+            "insert into conversations (id, kind, direct_pair, created_by, created_at, last_message_at) values ($1, 'direct', $2, $3, $4, $4)",
         )
         .bind(id.as_text())
         .bind(&pair)
@@ -222,7 +178,7 @@ impl Store {
         for member in [actor.account_id, other] {
             add_member_row(&mut tx, id, member, "member", now).await?;
         }
-        tx.commit().await?;
+        tx.commit(self).await?;
         self.conversation_for(actor, id, now).await
     }
 
@@ -247,11 +203,11 @@ impl Store {
         }
         self.ensure_accounts(&members).await?;
         let id = ConversationId::new();
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         let key = self
             .create_data_key(&mut tx, &format!("conversation:{id}"), now)
             .await?;
-        sqlx::query("insert into conversations (id, kind, title, created_by, created_at) values ($1, 'group', $2, $3, $4)")
+        sqlx::query("insert into conversations (id, kind, title, created_by, created_at, last_message_at) values ($1, 'group', $2, $3, $4, $4)")
             .bind(id.as_text())
             .bind(seal_str(&key, TABLE, &id.as_text(), "title", title)?)
             .bind(actor.account_id.as_text())
@@ -262,7 +218,7 @@ impl Store {
         for m in &members {
             add_member_row(&mut tx, id, *m, "member", now).await?;
         }
-        tx.commit().await?;
+        tx.commit(self).await?;
         self.conversation_for(actor, id, now).await
     }
 
@@ -282,26 +238,66 @@ impl Store {
         Ok(())
     }
 
-    /// The conversation if the actor may read it; 404 otherwise.
+    /// The conversation if the actor may read it; 404 otherwise. Not audited: for
+    /// the checks that precede another read or a write.
     pub async fn conversation_for(
         &self,
         actor: &Actor,
         id: ConversationId,
         now: Millis,
     ) -> Result<Conversation> {
-        let row = sqlx::query(concat!(
-            "select ", conversation_columns!(),
-            " from conversations c left join conversation_members me on me.conversation_id = c.id and me.account_id = $1",
-            " where c.id = $4 and ", visible_conversation_sql!()
-        ))
-        .bind(actor.account_id.as_text())
-        .bind(now.0)
-        .bind(group_param(actor))
-        .bind(id.as_text())
-        .fetch_optional(self.db.reader())
-        .await?
-        .ok_or(Error::not_found("conversation"))?;
+        let mut conn = self.db.reader().acquire().await?;
+        self.conversation_in(&mut conn, actor, id, now).await
+    }
+
+    async fn conversation_in(
+        &self,
+        conn: &mut AnyConnection,
+        actor: &Actor,
+        id: ConversationId,
+        now: Millis,
+    ) -> Result<Conversation> {
+        let rule = Rule::new(actor, now);
+        let mut q = Sql::new(&format!(
+            "select {CONVERSATION_COLUMNS} from conversations c left join conversation_members me \
+             on me.conversation_id = c.id and me.account_id = "
+        ));
+        let a = q.shared("me", || Arg::from(actor.account_id.as_text()));
+        q.push(&a).push(" where c.id = ").push_bind(id.as_text());
+        let visible = rule.conversation(&mut q, "c");
+        q.push(" and ").push(&visible);
+        let row = q
+            .query()
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(Error::not_found(Noun::Conversation))?;
         self.conversation_from_row(&row).await
+    }
+
+    /// One conversation, as `GET /v1/conversations/{id}` shows it: a patient thread's
+    /// details (its sealed title) are patient data, so reading them is audited.
+    pub async fn read_conversation(
+        &self,
+        actor: &Actor,
+        id: ConversationId,
+        now: Millis,
+    ) -> Result<Conversation> {
+        let conversation = self.conversation_for(actor, id, now).await?;
+        if let Some(patient) = conversation.patient_id {
+            self.audit(
+                AuditEvent::new(
+                    now,
+                    Some(actor.account_id),
+                    Action::ConversationRead,
+                    Purpose::Care,
+                    Outcome::Allowed,
+                )
+                .patient(patient)
+                .resource("conversation", id),
+            )
+            .await?;
+        }
+        Ok(conversation)
     }
 
     /// Same answer as [`Store::conversation_for`] for deciding whether the actor may
@@ -323,49 +319,59 @@ impl Store {
         Ok(c)
     }
 
-    /// Every conversation the actor may read, most recently active first.
+    /// The conversations the actor may read, most recently active first: up to
+    /// `limit` after the cursor. The threads' titles are patient data: the list is
+    /// audited once per patient it shows.
     pub async fn list_conversations(
         &self,
         actor: &Actor,
+        after: Option<(Millis, ConversationId)>,
+        limit: i64,
         now: Millis,
     ) -> Result<Vec<Conversation>> {
-        let rows = sqlx::query(concat!(
-            "select ", conversation_columns!(),
-            " from conversations c left join conversation_members me on me.conversation_id = c.id and me.account_id = $1",
-            " where ", visible_conversation_sql!(),
-            " order by c.last_seq desc, c.id desc limit 500"
-        ))
-        .bind(actor.account_id.as_text())
-        .bind(now.0)
-        .bind(group_param(actor))
-        .fetch_all(self.db.reader())
-        .await?;
+        let rule = Rule::new(actor, now);
+        let mut q = Sql::new(&format!(
+            "select {CONVERSATION_COLUMNS} from conversations c left join conversation_members me \
+             on me.conversation_id = c.id and me.account_id = "
+        ));
+        let a = q.shared("me", || Arg::from(actor.account_id.as_text()));
+        q.push(&a).push(" where ");
+        let visible = rule.conversation(&mut q, "c");
+        q.push(&visible);
+        if let Some((at, id)) = after {
+            let at = q.bind(at.0);
+            let id = q.bind(id.as_text());
+            q.push(&format!(
+                " and (c.last_message_at < {at} or (c.last_message_at = {at} and c.id < {id}))"
+            ));
+        }
+        q.push(" order by c.last_message_at desc, c.id desc limit ")
+            .push_bind(limit);
+        let rows = q.query().fetch_all(self.db.reader()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             out.push(self.conversation_from_row(row).await?);
         }
+        let mut patients: Vec<PatientId> = out.iter().filter_map(|c| c.patient_id).collect();
+        patients.sort();
+        patients.dedup();
+        if !patients.is_empty() {
+            let events = patients
+                .into_iter()
+                .map(|p| {
+                    AuditEvent::new(
+                        now,
+                        Some(actor.account_id),
+                        Action::ConversationList,
+                        Purpose::Care,
+                        Outcome::Allowed,
+                    )
+                    .patient(p)
+                })
+                .collect();
+            self.audit_all(events).await?;
+        }
         Ok(out)
-    }
-
-    /// Ids of the conversations the actor may read (for the stream).
-    pub async fn visible_conversation_ids(
-        &self,
-        actor: &Actor,
-        now: Millis,
-    ) -> Result<Vec<ConversationId>> {
-        let ids: Vec<String> = sqlx::query_scalar(concat!(
-            "select c.id from conversations c where ",
-            visible_conversation_sql!()
-        ))
-        .bind(actor.account_id.as_text())
-        .bind(now.0)
-        .bind(group_param(actor))
-        .fetch_all(self.db.reader())
-        .await?;
-        Ok(ids
-            .iter()
-            .filter_map(|i| ConversationId::parse(i))
-            .collect())
     }
 
     /// Every thread about a patient with all its messages (deleted ones as
@@ -375,12 +381,10 @@ impl Store {
         &self,
         patient: PatientId,
     ) -> Result<Vec<(Conversation, Vec<crate::conversation::Message>)>> {
-        let rows = sqlx::query(concat!(
-            "select ",
-            conversation_columns!(),
-            " from conversations c left join conversation_members me on me.conversation_id = c.id and me.account_id = ''",
-            " where c.patient_id = $1 order by c.created_at, c.id"
-        ))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {CONVERSATION_COLUMNS} from conversations c left join conversation_members me \
+             on me.conversation_id = c.id and me.account_id = '' where c.patient_id = $1 order by c.created_at, c.id"
+        )))
         .bind(patient.as_text())
         .fetch_all(self.db.reader())
         .await?;
@@ -395,9 +399,9 @@ impl Store {
 
     async fn conversation_from_row(&self, row: &AnyRow) -> Result<Conversation> {
         let id = ConversationId::parse(&row.try_get::<String, _>("id")?)
-            .ok_or(Error::not_found("conversation"))?;
+            .ok_or(Error::not_found(Noun::Conversation))?;
         let kind = ConversationKind::parse(&row.try_get::<String, _>("kind")?)
-            .ok_or(Error::not_found("conversation"))?;
+            .ok_or(Error::not_found(Noun::Conversation))?;
         let patient_id = row
             .try_get::<Option<String>, _>("patient_id")?
             .and_then(|p| PatientId::parse(&p));
@@ -410,9 +414,13 @@ impl Store {
                 .and_then(|c| Category::parse(&c)),
             title: None,
             created_by: AccountId::parse(&row.try_get::<String, _>("created_by")?)
-                .ok_or(Error::not_found("account"))?,
+                .ok_or(Error::not_found(Noun::Account))?,
             created_at: Millis(row.try_get("created_at")?),
             last_seq: row.try_get("last_seq")?,
+            last_message_at: Millis(
+                row.try_get::<Option<i64>, _>("last_message_at")?
+                    .unwrap_or_default(),
+            ),
             last_read_seq: row.try_get("last_read_seq")?,
             unread: 0,
             muted: row.try_get::<i64, _>("muted")? != 0,
@@ -426,23 +434,28 @@ impl Store {
         Ok(conversation)
     }
 
-    /// Accounts that receive this conversation's events now. Patient threads follow
-    /// the care team and the matrix (any of a member's professions that may read the
-    /// category), minus objections — so leaving the team stops delivery at once.
-    pub async fn recipients(&self, id: ConversationId, now: Millis) -> Result<Vec<AccountId>> {
+    /// Who receives this conversation's events now. Patient threads follow the
+    /// access rule (the care team, minus objections) and the matrix for their
+    /// category, so leaving the team stops delivery at once.
+    pub async fn audience(&self, id: ConversationId, now: Millis) -> Result<Audience> {
         let conv =
             sqlx::query("select kind, patient_id, category from conversations where id = $1")
                 .bind(id.as_text())
                 .fetch_optional(self.db.reader())
                 .await?
-                .ok_or(Error::not_found("conversation"))?;
+                .ok_or(Error::not_found(Noun::Conversation))?;
+        let muted = self.muted_members(id).await?;
         let kind: String = conv.try_get("kind")?;
-        if kind != "patient" {
+        if kind != ConversationKind::Patient.as_str() {
             let ids: Vec<String> = sqlx::query_scalar("select account_id from conversation_members where conversation_id = $1 and left_at is null")
                 .bind(id.as_text())
                 .fetch_all(self.db.reader())
                 .await?;
-            return Ok(ids.iter().filter_map(|a| AccountId::parse(a)).collect());
+            return Ok(Audience {
+                members: ids.iter().filter_map(|a| AccountId::parse(a)).collect(),
+                readers: None,
+                muted,
+            });
         }
         let patient: String = conv
             .try_get::<Option<String>, _>("patient_id")?
@@ -457,51 +470,51 @@ impl Store {
         .bind(&category)
         .fetch_one(self.db.reader())
         .await?;
-        let erased: i64 = sqlx::query_scalar(
-            "select count(*) from patients where id = $1 and erased_at is not null",
-        )
-        .bind(&patient)
-        .fetch_one(self.db.reader())
-        .await?;
-        if blocked > 0 || erased > 0 {
-            return Ok(Vec::new());
+        if blocked > 0 {
+            return Ok(Audience {
+                members: Vec::new(),
+                readers: Some(Vec::new()),
+                muted,
+            });
         }
-        let readers: Vec<String> = sqlx::query_scalar(
+        let readers: Vec<ProfessionGroup> = sqlx::query_scalar::<_, String>(
             "select profession_group from access_matrix where category = $1 and access <> 'none'",
         )
         .bind(&category)
         .fetch_all(self.db.reader())
-        .await?;
-        let rows = sqlx::query(
-            "select distinct t.account_id, a.kind, a.profession_codes from care_team_members t join accounts a on a.id = t.account_id \
-             where t.patient_id = $1 and t.removed_at is null and t.start_at <= $2 and (t.end_at is null or t.end_at > $2) \
-             and not exists (select 1 from objections o where o.patient_id = $1 and o.kind = 'professional' and o.account_id = t.account_id and o.withdrawn_at is null)",
-        )
-        .bind(&patient)
-        .bind(now.0)
-        .fetch_all(self.db.reader())
-        .await?;
-        let mut out = Vec::new();
+        .await?
+        .iter()
+        .filter_map(|g| ProfessionGroup::parse(g))
+        .collect();
+        let mut q =
+            Sql::new("select a.id, a.kind, a.profession_codes from accounts a where a.id in (");
+        let p = q.bind(patient);
+        let team = thread_audience(&mut q, &p, now);
+        q.push(&team).push(")");
+        let rows = q.query().fetch_all(self.db.reader()).await?;
+        let mut members = Vec::new();
         for row in &rows {
-            let kind = AccountKind::parse(&row.try_get::<String, _>("kind")?);
-            let groups: Vec<ProfessionGroup> = match kind {
-                Some(AccountKind::Staff) => vec![ProfessionGroup::Staff],
-                _ => row
-                    .try_get::<String, _>("profession_codes")?
-                    .split(',')
-                    .filter_map(ProfessionCode::parse)
-                    .filter_map(|c| c.group())
-                    .collect(),
-            };
-            let may_read = groups
-                .iter()
-                .any(|g| readers.iter().any(|r| r == g.as_str()));
-            if may_read && let Some(a) = AccountId::parse(&row.try_get::<String, _>("account_id")?)
+            let groups: Vec<ProfessionGroup> =
+                match AccountKind::parse(&row.try_get::<String, _>("kind")?) {
+                    Some(AccountKind::Staff) => vec![ProfessionGroup::Staff],
+                    _ => row
+                        .try_get::<String, _>("profession_codes")?
+                        .split(',')
+                        .filter_map(ProfessionCode::parse)
+                        .filter_map(|c| c.group())
+                        .collect(),
+                };
+            if groups.iter().any(|g| readers.contains(g))
+                && let Some(a) = AccountId::parse(&row.try_get::<String, _>("id")?)
             {
-                out.push(a);
+                members.push(a);
             }
         }
-        Ok(out)
+        Ok(Audience {
+            members,
+            readers: Some(readers),
+            muted,
+        })
     }
 
     /// Adds members to a group (its admins only).
@@ -520,12 +533,12 @@ impl Store {
             ));
         }
         self.ensure_accounts(&members).await?;
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.begin().await?;
         for m in members {
             add_member_row(&mut tx, id, m, "member", now).await?;
         }
-        tx.commit().await?;
-        self.publish(super::Change::ConversationChanged(id));
+        tx.after_commit(super::Change::ConversationChanged(id));
+        tx.commit(self).await?;
         Ok(())
     }
 
@@ -557,7 +570,7 @@ impl Store {
             .execute(self.db.writer())
             .await?;
         if done.rows_affected() == 0 {
-            return Err(Error::not_found("member"));
+            return Err(Error::not_found(Noun::Member));
         }
         self.publish(super::Change::ConversationChanged(id));
         Ok(())
@@ -598,7 +611,7 @@ impl Store {
 }
 
 async fn add_member_row(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conn: &mut AnyConnection,
     id: ConversationId,
     account: AccountId,
     role: &str,
@@ -612,7 +625,7 @@ async fn add_member_row(
     .bind(account.as_text())
     .bind(role)
     .bind(now.0)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -35,8 +35,4 @@ impl Store {
         // No receiver is fine: nobody is streaming.
         let _ = self.changes.send(change);
     }
-
-    pub(crate) fn team_changed(&self, patient: PatientId) {
-        self.publish(Change::TeamChanged(patient));
-    }
 }

@@ -8,18 +8,18 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
 
 use cordee_crypto::{BlindIndex, CryptoError, DataKey, FIRST_DATA_KEY_VERSION, Keyring};
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
 use super::Store;
+use crate::error::Noun;
 use crate::{Error, Millis, Result};
 
 /// Cached keys expire so that a key destroyed through another gateway instance stops
 /// working here within this delay (erasure also marks the owner's rows, which every
 /// query checks, so nothing erased is served in the meantime).
-const CACHE_TTL: Duration = Duration::from_secs(60);
+const CACHE_TTL_MS: i64 = 60_000;
 const CACHE_MAX: usize = 50_000;
 
 pub type KeyringLoader = Box<dyn Fn() -> std::result::Result<Keyring, CryptoError> + Send + Sync>;
@@ -27,7 +27,7 @@ pub type KeyringLoader = Box<dyn Fn() -> std::result::Result<Keyring, CryptoErro
 pub struct Keys {
     keyring: RwLock<Arc<Keyring>>,
     reload: Option<KeyringLoader>,
-    cache: Mutex<HashMap<String, (Arc<DataKey>, Instant)>>,
+    cache: Mutex<HashMap<String, (Arc<DataKey>, Millis)>>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -71,21 +71,21 @@ impl Keys {
         Ok(fresh)
     }
 
-    fn cached(&self, owner: &str) -> Option<Arc<DataKey>> {
+    fn cached(&self, owner: &str, now: Millis) -> Option<Arc<DataKey>> {
         let cache = self.cache.lock().ok()?;
         let (key, at) = cache.get(owner)?;
-        (at.elapsed() < CACHE_TTL).then(|| Arc::clone(key))
+        (now.0 - at.0 < CACHE_TTL_MS && now >= *at).then(|| Arc::clone(key))
     }
 
-    fn remember(&self, owner: &str, key: &Arc<DataKey>) {
+    fn remember(&self, owner: &str, key: &Arc<DataKey>, now: Millis) {
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {
-                cache.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+                cache.retain(|_, (_, at)| now.0 - at.0 < CACHE_TTL_MS);
                 if cache.len() >= CACHE_MAX {
                     cache.clear();
                 }
             }
-            cache.insert(owner.to_string(), (Arc::clone(key), Instant::now()));
+            cache.insert(owner.to_string(), (Arc::clone(key), now));
         }
     }
 
@@ -131,31 +131,31 @@ impl Store {
 
     /// The data key of `owner` (`patient:<id>`, `conversation:<id>`).
     pub async fn data_key(&self, owner: &str) -> Result<Arc<DataKey>> {
-        if let Some(key) = self.keys.cached(owner) {
+        if let Some(key) = self.keys.cached(owner, self.time.now()) {
             return Ok(key);
         }
         let row = sqlx::query("select key_version, wrapped from data_keys where owner = $1")
             .bind(owner)
             .fetch_optional(self.db.reader())
             .await?
-            .ok_or(Error::not_found("data key"))?;
+            .ok_or(Error::not_found(Noun::DataKey))?;
         self.open_key_row(owner, &row)
     }
 
     /// Same as [`Store::data_key`], inside a write transaction.
     pub(crate) async fn data_key_in(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         owner: &str,
     ) -> Result<Arc<DataKey>> {
-        if let Some(key) = self.keys.cached(owner) {
+        if let Some(key) = self.keys.cached(owner, self.time.now()) {
             return Ok(key);
         }
         let row = sqlx::query("select key_version, wrapped from data_keys where owner = $1")
             .bind(owner)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?
-            .ok_or(Error::not_found("data key"))?;
+            .ok_or(Error::not_found(Noun::DataKey))?;
         self.open_key_row(owner, &row)
     }
 
@@ -165,14 +165,14 @@ impl Store {
         let wrapped = wrapped.ok_or(Error::Erased)?;
         let version = u32::try_from(version).map_err(|_| Error::Crypto(CryptoError::Malformed))?;
         let key = Arc::new(self.keys.unwrap(&wrapped, owner, version)?);
-        self.keys.remember(owner, &key);
+        self.keys.remember(owner, &key, self.time.now());
         Ok(key)
     }
 
     /// Creates the data key of a new owner inside its creating transaction.
     pub(crate) async fn create_data_key(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         owner: &str,
         now: Millis,
     ) -> Result<Arc<DataKey>> {
@@ -187,20 +187,20 @@ impl Store {
         .bind(i64::from(keyring.current_kek_version()))
         .bind(wrapped)
         .bind(now.0)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         let key = Arc::new(key);
-        self.keys.remember(owner, &key);
+        self.keys.remember(owner, &key, self.time.now());
         Ok(key)
     }
 
     /// The keyring to wrap new keys with: reloaded first when a rotation has raised
     /// the current version beyond what this process knows.
-    async fn current_keyring(&self, tx: &mut Transaction<'static, Any>) -> Result<Arc<Keyring>> {
+    async fn current_keyring(&self, tx: &mut AnyConnection) -> Result<Arc<Keyring>> {
         let keyring = self.keys.keyring();
         let recorded: Option<i64> =
             sqlx::query_scalar("select current_kek_version from key_state where id = 1")
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await?;
         match recorded {
             Some(v) if v > i64::from(keyring.current_kek_version()) => self.keys.reload(),
@@ -208,7 +208,7 @@ impl Store {
             None => {
                 sqlx::query("insert into key_state (id, current_kek_version) values (1, $1) on conflict (id) do nothing")
                     .bind(i64::from(keyring.current_kek_version()))
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 Ok(keyring)
             }
@@ -219,14 +219,14 @@ impl Store {
     /// under it can never be opened again.
     pub(crate) async fn destroy_data_key(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut AnyConnection,
         owner: &str,
         now: Millis,
     ) -> Result<()> {
         sqlx::query("update data_keys set wrapped = null, destroyed_at = $2 where owner = $1")
             .bind(owner)
             .bind(now.0)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         self.keys.forget(owner);
         Ok(())

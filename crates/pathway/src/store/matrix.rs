@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::Store;
 use crate::account::{Actor, CptsRole, ProfessionGroup};
-use crate::audit::{AuditEvent, Outcome, Purpose};
+use crate::audit::{Action, AuditEvent, Outcome, Purpose};
 use crate::policy::{Access, Category};
 use crate::{Error, Millis, Result};
 
@@ -46,7 +46,15 @@ impl Store {
                 "rcp entries are written by the case-conference workflow only",
             ));
         }
-        let mut tx = self.db.begin().await?;
+        if group == ProfessionGroup::Staff && category.clinical() && access != Access::None {
+            return Err(Error::invalid(
+                "matrix.staff_clinical",
+                format!(
+                    "non-health staff never get health professionals' rights: {category} stays closed to them"
+                ),
+            ));
+        }
+        let mut tx = self.begin().await?;
         let before: Option<String> = sqlx::query_scalar(
             "select access from access_matrix where profession_group = $1 and category = $2",
         )
@@ -70,7 +78,7 @@ impl Store {
             &[AuditEvent::new(
                 now,
                 Some(actor.account_id),
-                "matrix.update",
+                Action::MatrixUpdate,
                 Purpose::Administration,
                 Outcome::Allowed,
             )
@@ -85,8 +93,7 @@ impl Store {
             ))],
         )
         .await?;
-        tx.commit().await?;
-        self.publish(super::Change::MatrixChanged);
-        Ok(())
+        tx.after_commit(super::Change::MatrixChanged);
+        tx.commit(self).await
     }
 }

@@ -1,185 +1,31 @@
-//! Messages and the real-time stream's event log.
-//!
-//! Sends go through one writer task per process that commits them in groups (one
-//! transaction, one fsync for many messages) and answers each sender only after the
-//! commit; then the committed events are published for live delivery. Stream
-//! cursors are assigned under a lock in commit order, so a reader resuming from a
-//! cursor never skips an event that commits later with a smaller number.
+//! Messages: sending (through the group commit, `message_writer.rs`), pages, edits
+//! with their history, deletion as a tombstone, read positions.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use super::Store;
 use super::sealed::{open_str, seal_str};
-use super::{Backend, Store};
+use super::stream::{EventRow, insert_event, lock_stream};
+use super::tx::Tx;
 use crate::account::Actor;
-use crate::audit::{AuditEvent, Outcome, Purpose};
-use crate::conversation::{Conversation, Message, MessageInput, Sent, StreamEvent, StreamKind};
-use crate::ids::{AccountId, AttachmentId, ConversationId, MessageId, PatientId};
+use crate::audit::{Action, AuditEvent, Outcome, Purpose};
+use crate::conversation::{Conversation, Message, MessageInput, Sent};
+use crate::error::Noun;
+use crate::ids::{AccountId, AttachmentId, ConversationId, MessageId};
+use crate::stream::{StreamEvent, StreamKind, Topic};
 use crate::{Error, Millis, Result};
 
-const STREAM_LOCK: i64 = 0x636f_7264_7374; // "cordst"
-const MAX_BATCH: usize = 256;
-const MESSAGES: &str = "messages";
+pub(super) const MESSAGES: &str = "messages";
 const EDITS: &str = "message_edits";
 
-macro_rules! message_columns {
-    () => {
-        "id, conversation_id, seq, sender_id, client_id, body, attachments, reply_to, mentions, urgent, version, created_at, edited_at, deleted_at"
-    };
-}
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, body, attachments, reply_to, mentions, urgent, version, created_at, edited_at, deleted_at";
 
-pub(crate) struct SendJob {
-    actor: AccountId,
-    conversation: ConversationId,
-    key_owner: String,
-    patient: Option<PatientId>,
-    input: MessageInput,
-    now: Millis,
-    reply: oneshot::Sender<Result<Sent>>,
-}
-
-#[derive(Clone, Debug)]
-pub struct MessageWriter {
-    tx: mpsc::Sender<SendJob>,
-}
-
-impl MessageWriter {
-    pub(crate) fn channel() -> (MessageWriter, mpsc::Receiver<SendJob>) {
-        let (tx, rx) = mpsc::channel(8192);
-        (MessageWriter { tx }, rx)
-    }
-}
-
-pub(crate) async fn run(store: Store, mut rx: mpsc::Receiver<SendJob>) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => jobs.push(job),
-                Err(_) => break,
-            }
-        }
-        match store.commit_sends(&jobs).await {
-            Ok(results) => {
-                for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
-            }
-            Err(e) => {
-                // One bad send (a race on a client id between instances) must not
-                // fail the others: retry each on its own.
-                tracing::warn!(error = %e, size = jobs.len(), "message batch failed; retrying one by one");
-                for job in jobs {
-                    let single = std::slice::from_ref(&job);
-                    let mut results = store
-                        .commit_sends(single)
-                        .await
-                        .unwrap_or_else(|e| vec![Err(e)]);
-                    let result = results
-                        .pop()
-                        .unwrap_or_else(|| Err(Error::Unavailable("message not stored".into())));
-                    let _ = job.reply.send(result);
-                }
-            }
-        }
-    }
-}
-
-/// Publication order: a device keeps the highest cursor it has seen and drops older
-/// frames, so events must be published in cursor order. The database's stream lock
-/// orders the commits but not the publications after them: a task woken late after
-/// its commit (both cores busy) could publish cursor 7 after another task's 8, and
-/// devices would silently drop 7. Each stream-writing path therefore holds
-/// `Store::stream_order` from before its transaction begins (never while holding a
-/// transaction, so it cannot deadlock with the single SQLite writer) until it has
-/// published.
-type StreamOrder = tokio::sync::OwnedMutexGuard<()>;
-
-/// Takes the stream lock for the rest of `tx` and returns the last cursor.
-pub(crate) async fn lock_stream(
-    tx: &mut Transaction<'static, Any>,
-    backend: Backend,
-) -> Result<i64> {
-    if backend == Backend::Postgres {
-        sqlx::query("select pg_advisory_xact_lock($1)")
-            .bind(STREAM_LOCK)
-            .execute(&mut **tx)
-            .await?;
-    }
-    let last: Option<i64> = sqlx::query_scalar("select max(cursor) from stream_events")
-        .fetch_one(&mut **tx)
-        .await?;
-    Ok(last.unwrap_or(0))
-}
-
-pub(crate) async fn insert_event(
-    tx: &mut Transaction<'static, Any>,
-    cursor: i64,
-    conversation: ConversationId,
-    kind: &str,
-    message: Option<MessageId>,
-    actor: AccountId,
-    now: Millis,
-) -> Result<()> {
-    sqlx::query("insert into stream_events (cursor, conversation_id, kind, message_id, actor_id, created_at) values ($1, $2, $3, $4, $5, $6)")
-        .bind(cursor)
-        .bind(conversation.as_text())
-        .bind(kind)
-        .bind(message.map(|m| m.as_text()))
-        .bind(actor.as_text())
-        .bind(now.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// The `message.created` events of a group commit, in one statement.
-async fn insert_created_events(
-    tx: &mut Transaction<'static, Any>,
-    events: &[StreamEvent],
-) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    // Placeholders only; every value is bound.
-    let mut sql = String::from(
-        "insert into stream_events (cursor, conversation_id, kind, message_id, actor_id, created_at) values ",
-    );
-    for i in 0..events.len() {
-        let b = i * 5;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "(${}, ${}, 'message.created', ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5
-        ));
-    }
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for e in events {
-        let StreamKind::MessageCreated(m) = &e.kind else {
-            continue;
-        };
-        query = query
-            .bind(e.cursor)
-            .bind(e.conversation_id.as_text())
-            .bind(m.id.as_text())
-            .bind(m.sender_id.as_text())
-            .bind(m.created_at.0);
-    }
-    query.execute(&mut **tx).await?;
-    Ok(())
-}
-
-fn join_ids<T: ToString>(ids: &[T]) -> String {
+pub(super) fn join_ids<T: ToString>(ids: &[T]) -> String {
     ids.iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
@@ -212,8 +58,12 @@ impl Store {
             }
         }
         if !input.mentions.is_empty() {
-            let members = self.recipients(conversation.id, now).await?;
-            if let Some(m) = input.mentions.iter().find(|m| !members.contains(m)) {
+            let audience = self.audience(conversation.id, now).await?;
+            if let Some(m) = input
+                .mentions
+                .iter()
+                .find(|m| !audience.members.contains(m))
+            {
                 return Err(Error::invalid(
                     "message.unknown_mention",
                     format!("{m} is not a member of this conversation"),
@@ -237,7 +87,7 @@ impl Store {
             }
         }
         let (reply, answer) = oneshot::channel();
-        let job = SendJob {
+        let job = super::message_writer::SendJob {
             actor: actor.account_id,
             conversation: conversation.id,
             key_owner: conversation.key_owner(),
@@ -255,138 +105,10 @@ impl Store {
         answer.await.map_err(|_| unavailable())?
     }
 
-    /// One group commit: every job's message, event and (for patient threads) audit
-    /// record, in one transaction; then their live delivery.
-    async fn commit_sends(&self, jobs: &[SendJob]) -> Result<Vec<Result<Sent>>> {
-        let order = self.stream_order.lock().await;
-        let mut tx = self.db.begin().await?;
-        let mut cursor = lock_stream(&mut tx, self.db.backend()).await?;
-        let mut results = Vec::with_capacity(jobs.len());
-        let mut events = Vec::new();
-        let mut audit = Vec::new();
-        for job in jobs {
-            let id = MessageId::new();
-            let key = self.data_key_in(&mut tx, &job.key_owner).await?;
-            let body = seal_str(&key, MESSAGES, &id.as_text(), "body", &job.input.body)?;
-            // One statement: the next sequence number and the row, unless this
-            // client id was used before (a retry), in which case nothing is written.
-            let seq: Option<i64> = sqlx::query_scalar(
-                "insert into messages (id, conversation_id, seq, sender_id, client_id, body, attachments, reply_to, mentions, urgent, version, created_at) \
-                 select $1, c.id, c.last_seq + 1, $3, $4, $5, $6, $7, $8, $9, 1, $10 from conversations c where c.id = $2 \
-                 on conflict (sender_id, client_id) do nothing returning seq",
-            )
-            .bind(id.as_text())
-            .bind(job.conversation.as_text())
-            .bind(job.actor.as_text())
-            .bind(&job.input.client_id)
-            .bind(body)
-            .bind(join_ids(&job.input.attachments))
-            .bind(job.input.reply_to.map(|r| r.as_text()))
-            .bind(join_ids(&job.input.mentions))
-            .bind(i64::from(job.input.urgent))
-            .bind(job.now.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(seq) = seq else {
-                let row = sqlx::query(concat!(
-                    "select ",
-                    message_columns!(),
-                    " from messages where sender_id = $1 and client_id = $2"
-                ))
-                .bind(job.actor.as_text())
-                .bind(&job.input.client_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let existing = self.message_from_row(&row).await?;
-                results.push(if existing.conversation_id == job.conversation {
-                    Ok(Sent::Existing(existing))
-                } else {
-                    Err(Error::conflict(
-                        "message.client_id_reused",
-                        "this client_id was used for another conversation",
-                    ))
-                });
-                continue;
-            };
-            sqlx::query("update conversations set last_seq = $1 where id = $2")
-                .bind(seq)
-                .bind(job.conversation.as_text())
-                .execute(&mut *tx)
-                .await?;
-            let mut bound = 0u64;
-            for a in &job.input.attachments {
-                bound += sqlx::query(
-                    "update attachments set message_id = $1, patient_id = $2 where id = $3 and uploader_id = $4 \
-                     and patient_id is null and entry_id is null and message_id is null",
-                )
-                .bind(id.as_text())
-                .bind(job.patient.map(|p| p.as_text()))
-                .bind(a.as_text())
-                .bind(job.actor.as_text())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            }
-            if bound != job.input.attachments.len() as u64 {
-                return Err(Error::invalid(
-                    "message.unknown_attachment",
-                    "an attachment was attached elsewhere meanwhile",
-                ));
-            }
-            cursor += 1;
-            if let Some(patient) = job.patient {
-                audit.push(
-                    AuditEvent::new(
-                        job.now,
-                        Some(job.actor),
-                        "message.create",
-                        Purpose::Care,
-                        Outcome::Allowed,
-                    )
-                    .patient(patient)
-                    .resource("message", id),
-                );
-            }
-            let message = Message {
-                id,
-                conversation_id: job.conversation,
-                seq,
-                client_id: job.input.client_id.clone(),
-                sender_id: job.actor,
-                body: job.input.body.clone(),
-                attachments: job.input.attachments.clone(),
-                reply_to: job.input.reply_to,
-                mentions: job.input.mentions.clone(),
-                urgent: job.input.urgent,
-                version: 1,
-                created_at: job.now,
-                edited_at: None,
-                deleted_at: None,
-            };
-            events.push(StreamEvent {
-                cursor,
-                conversation_id: job.conversation,
-                patient_id: job.patient,
-                kind: StreamKind::MessageCreated(message.clone()),
-            });
-            results.push(Ok(Sent::Created(message)));
-        }
-        insert_created_events(&mut tx, &events).await?;
-        if !audit.is_empty() {
-            self.audit_in(&mut tx, &audit).await?;
-        }
-        tx.commit().await?;
-        for e in events {
-            self.publish_stream(e);
-        }
-        drop(order);
-        Ok(results)
-    }
-
     /// One message row, its key looked up (one query for the conversation).
     pub(crate) async fn message_from_row(&self, row: &AnyRow) -> Result<Message> {
         let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
-            .ok_or(Error::not_found("conversation"))?;
+            .ok_or(Error::not_found(Noun::Conversation))?;
         let key = self
             .data_key(&self.key_owner_of(conversation_id).await?)
             .await?;
@@ -404,11 +126,9 @@ impl Store {
 
     /// Every message of a conversation in order (for the patient's export).
     pub(crate) async fn all_messages(&self, conversation: &Conversation) -> Result<Vec<Message>> {
-        let rows = sqlx::query(concat!(
-            "select ",
-            message_columns!(),
-            " from messages where conversation_id = $1 order by seq"
-        ))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {MESSAGE_COLUMNS} from messages where conversation_id = $1 order by seq"
+        )))
         .bind(conversation.id.as_text())
         .fetch_all(self.db.reader())
         .await?;
@@ -416,8 +136,9 @@ impl Store {
         rows.iter().map(|row| message_with_key(&key, row)).collect()
     }
 
-    /// Messages of a conversation by sequence: the newest `limit` before `before`, or
-    /// the oldest `limit` after `after` (both exclusive, as message ids).
+    /// Messages of a conversation in `seq` order: the newest `limit` before `before`,
+    /// or the oldest `limit` after `after` (both exclusive, as message ids); and
+    /// whether more lie beyond the page in the direction read.
     pub async fn list_messages(
         &self,
         actor: &Actor,
@@ -426,8 +147,8 @@ impl Store {
         before: Option<MessageId>,
         limit: i64,
         now: Millis,
-    ) -> Result<Vec<Message>> {
-        let limit = limit.clamp(1, 200);
+    ) -> Result<(Vec<Message>, bool)> {
+        let limit = limit.max(1);
         let seq_of = |id: Option<MessageId>| async move {
             match id {
                 None => Ok::<Option<i64>, Error>(None),
@@ -447,31 +168,36 @@ impl Store {
         };
         let after_seq = seq_of(after).await?;
         let before_seq = seq_of(before).await?;
-        let rows = if let Some(a) = after_seq {
-            sqlx::query(concat!("select ", message_columns!(), " from messages where conversation_id = $1 and seq > $2 and seq < $3 order by seq asc limit $4"))
+        let page = usize::try_from(limit).unwrap_or(usize::MAX);
+        let (rows, more) = if let Some(a) = after_seq {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("select {MESSAGE_COLUMNS} from messages where conversation_id = $1 and seq > $2 and seq < $3 order by seq asc limit $4")))
                 .bind(conversation.id.as_text())
                 .bind(a)
                 .bind(before_seq.unwrap_or(i64::MAX))
-                .bind(limit)
+                .bind(limit + 1)
                 .fetch_all(self.db.reader())
-                .await?
+                .await?;
+            let more = rows.len() > page;
+            (rows, more)
         } else {
-            let mut rows = sqlx::query(concat!(
-                "select ",
-                message_columns!(),
-                " from messages where conversation_id = $1 and seq < $2 order by seq desc limit $3"
-            ))
+            let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "select {MESSAGE_COLUMNS} from messages where conversation_id = $1 and seq < $2 order by seq desc limit $3"
+            )))
             .bind(conversation.id.as_text())
             .bind(before_seq.unwrap_or(i64::MAX))
-            .bind(limit)
+            .bind(limit + 1)
             .fetch_all(self.db.reader())
             .await?;
+            // Newest first: the extra row, if any, is the oldest.
+            let more = rows.len() > page;
+            rows.truncate(page);
             rows.reverse();
-            rows
+            (rows, more)
         };
         let key = self.data_key(&conversation.key_owner()).await?;
         let out = rows
             .iter()
+            .take(page)
             .map(|row| message_with_key(&key, row))
             .collect::<Result<Vec<_>>>()?;
         if let Some(patient) = conversation.patient_id {
@@ -479,7 +205,7 @@ impl Store {
                 AuditEvent::new(
                     now,
                     Some(actor.account_id),
-                    "message.list",
+                    Action::MessageList,
                     Purpose::Care,
                     Outcome::Allowed,
                 )
@@ -489,7 +215,7 @@ impl Store {
             )
             .await?;
         }
-        Ok(out)
+        Ok((out, more))
     }
 
     /// Edits the sender's own message; the earlier body is kept in the history.
@@ -508,7 +234,7 @@ impl Store {
                 format!("a message body is 1 to {max_bytes} bytes"),
             ));
         }
-        let (order, mut tx, old) = self
+        let (mut tx, old) = self
             .senders_message(actor, conversation, id, "edits")
             .await?;
         if old.deleted_at.is_some() {
@@ -541,11 +267,10 @@ impl Store {
             ..old
         };
         self.commit_change(
-            order,
             tx,
             actor,
             conversation,
-            "message.edit",
+            Action::MessageEdit,
             Some(format!("version={version}")),
             StreamKind::MessageUpdated(message.clone()),
             now,
@@ -554,21 +279,42 @@ impl Store {
         Ok(message)
     }
 
-    /// Earlier bodies of a message, oldest first.
+    /// Earlier bodies of a message, oldest first. In a patient thread they are
+    /// patient data: reading them is audited.
     pub async fn message_history(
         &self,
+        actor: &Actor,
         conversation: &Conversation,
         id: MessageId,
+        after_version: Option<i64>,
+        limit: i64,
+        now: Millis,
     ) -> Result<Vec<(i64, String, Millis)>> {
         let rows = sqlx::query(
             "select e.version, e.body, e.edited_at from message_edits e join messages m on m.id = e.message_id \
-             where e.message_id = $1 and m.conversation_id = $2 order by e.version",
+             where e.message_id = $1 and m.conversation_id = $2 and e.version > $3 order by e.version limit $4",
         )
         .bind(id.as_text())
         .bind(conversation.id.as_text())
+        .bind(after_version.unwrap_or(0))
+        .bind(limit)
         .fetch_all(self.db.reader())
         .await?;
         let key = self.data_key(&conversation.key_owner()).await?;
+        if let Some(patient) = conversation.patient_id {
+            self.audit(
+                AuditEvent::new(
+                    now,
+                    Some(actor.account_id),
+                    Action::MessageHistory,
+                    Purpose::Care,
+                    Outcome::Allowed,
+                )
+                .patient(patient)
+                .resource("message", id),
+            )
+            .await?;
+        }
         rows.iter()
             .map(|r| {
                 let v: i64 = r.try_get("version")?;
@@ -593,7 +339,7 @@ impl Store {
         id: MessageId,
         now: Millis,
     ) -> Result<Message> {
-        let (order, mut tx, old) = self
+        let (mut tx, old) = self
             .senders_message(actor, conversation, id, "deletes")
             .await?;
         if old.deleted_at.is_some() {
@@ -615,11 +361,10 @@ impl Store {
             ..old
         };
         self.commit_change(
-            order,
             tx,
             actor,
             conversation,
-            "message.delete",
+            Action::MessageDelete,
             None,
             StreamKind::MessageDeleted(message.clone()),
             now,
@@ -636,19 +381,16 @@ impl Store {
         conversation: &Conversation,
         id: MessageId,
         verb: &str,
-    ) -> Result<(StreamOrder, Transaction<'static, Any>, Message)> {
-        let order = self.stream_order.clone().lock_owned().await;
-        let mut tx = self.db.begin().await?;
-        let row = sqlx::query(concat!(
-            "select ",
-            message_columns!(),
-            " from messages where id = $1 and conversation_id = $2"
-        ))
+    ) -> Result<(Tx, Message)> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {MESSAGE_COLUMNS} from messages where id = $1 and conversation_id = $2"
+        )))
         .bind(id.as_text())
         .bind(conversation.id.as_text())
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(Error::not_found("message"))?;
+        .ok_or(Error::not_found(Noun::Message))?;
         let message = self.message_from_row(&row).await?;
         if message.sender_id != actor.account_id {
             return Err(Error::forbidden(
@@ -656,7 +398,7 @@ impl Store {
                 format!("only the sender {verb} a message"),
             ));
         }
-        Ok((order, tx, message))
+        Ok((tx, message))
     }
 
     /// Ends a change to a message: its stream event (cursor under the lock), its
@@ -664,11 +406,10 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn commit_change(
         &self,
-        order: StreamOrder,
-        mut tx: Transaction<'static, Any>,
+        mut tx: Tx,
         actor: &Actor,
         conversation: &Conversation,
-        action: &str,
+        action: Action,
         detail: Option<String>,
         kind: StreamKind,
         now: Millis,
@@ -680,14 +421,21 @@ impl Store {
             ));
         };
         let cursor = lock_stream(&mut tx, self.db.backend()).await? + 1;
+        let topic = Topic::Conversation {
+            id: conversation.id,
+            patient: conversation.patient_id,
+        };
         insert_event(
             &mut tx,
-            cursor,
-            conversation.id,
-            kind.name(),
-            Some(m.id),
-            actor.account_id,
-            now,
+            EventRow {
+                cursor,
+                topic: &topic,
+                kind: kind.name(),
+                message: Some(m.id),
+                subject: None,
+                actor: Some(actor.account_id),
+                now,
+            },
         )
         .await?;
         if let Some(patient) = conversation.patient_id {
@@ -705,15 +453,12 @@ impl Store {
             }
             self.audit_in(&mut tx, &[event]).await?;
         }
-        tx.commit().await?;
-        self.publish_stream(StreamEvent {
+        tx.stream_after_commit(StreamEvent {
             cursor,
-            conversation_id: conversation.id,
-            patient_id: conversation.patient_id,
+            topic,
             kind,
         });
-        drop(order);
-        Ok(())
+        tx.commit(self).await
     }
 
     /// Moves the actor's read position forward and tells the other members.
@@ -734,9 +479,8 @@ impl Store {
                     "message.unknown_cursor",
                     "up_to must be a message of this conversation",
                 ))?;
-        let order = self.stream_order.lock().await;
-        let mut tx = self.db.begin().await?;
-        let mut cursor = lock_stream(&mut tx, self.db.backend()).await?;
+        let mut tx = self.begin().await?;
+        let cursor = lock_stream(&mut tx, self.db.backend()).await? + 1;
         sqlx::query(
             "insert into conversation_members (conversation_id, account_id, role, joined_at, last_read_seq) values ($1, $2, 'member', $3, $4) \
              on conflict (conversation_id, account_id) do update set last_read_seq = excluded.last_read_seq \
@@ -748,96 +492,51 @@ impl Store {
         .bind(seq)
         .execute(&mut *tx)
         .await?;
-        cursor += 1;
+        let topic = Topic::Conversation {
+            id: conversation.id,
+            patient: conversation.patient_id,
+        };
         insert_event(
             &mut tx,
-            cursor,
-            conversation.id,
-            "receipt",
-            Some(up_to),
-            actor.account_id,
-            now,
+            EventRow {
+                cursor,
+                topic: &topic,
+                kind: "receipt",
+                message: Some(up_to),
+                subject: None,
+                actor: Some(actor.account_id),
+                now,
+            },
         )
         .await?;
-        tx.commit().await?;
-        self.publish_stream(StreamEvent {
+        tx.stream_after_commit(StreamEvent {
             cursor,
-            conversation_id: conversation.id,
-            patient_id: conversation.patient_id,
+            topic,
             kind: StreamKind::Receipt {
                 account_id: actor.account_id,
                 up_to_seq: seq,
             },
         });
-        drop(order);
+        tx.commit(self).await?;
         Ok(seq)
-    }
-
-    /// Every committed event with `after < cursor <= up_to` (at most `limit`), in
-    /// cursor order, whoever may read it: for the live fan-out, which decides the
-    /// audience itself. Committed cursors always form an unbroken sequence (each is
-    /// `max + 1` taken under the stream lock, held until commit), so a range read
-    /// from here never skips one that will commit later.
-    pub async fn stream_between(
-        &self,
-        after: i64,
-        up_to: i64,
-        limit: i64,
-    ) -> Result<Vec<StreamEvent>> {
-        let rows = sqlx::query(
-            "select e.cursor, e.conversation_id, c.patient_id, e.kind, e.message_id, e.actor_id from stream_events e \
-             join conversations c on c.id = e.conversation_id where e.cursor > $1 and e.cursor <= $2 order by e.cursor limit $3",
-        )
-        .bind(after)
-        .bind(up_to)
-        .bind(limit)
-        .fetch_all(self.db.reader())
-        .await?;
-        let messages = self.messages_of_events(&rows).await?;
-        rows.iter()
-            .map(|row| event_from_row(row, &messages))
-            .collect()
-    }
-
-    /// Committed events after `since` in the conversations the actor may read now,
-    /// in cursor order: what a reconnecting client missed.
-    pub async fn stream_since(
-        &self,
-        actor: &Actor,
-        since: i64,
-        limit: i64,
-        now: Millis,
-    ) -> Result<Vec<StreamEvent>> {
-        let rows = sqlx::query(concat!(
-            "select e.cursor, e.conversation_id, c.patient_id, e.kind, e.message_id, e.actor_id from stream_events e ",
-            "join conversations c on c.id = e.conversation_id where e.cursor > $4 and ",
-            crate::visible_conversation_sql!(),
-            " order by e.cursor limit $5"
-        ))
-        .bind(actor.account_id.as_text())
-        .bind(now.0)
-        .bind(super::conversations::group_param(actor))
-        .bind(since)
-        .bind(limit)
-        .fetch_all(self.db.reader())
-        .await?;
-        let messages = self.messages_of_events(&rows).await?;
-        rows.iter()
-            .map(|row| event_from_row(row, &messages))
-            .collect()
     }
 
     /// The messages the events of one page refer to, read in one statement and each
     /// opened with its conversation's key (looked up once per conversation): a
     /// phone catching up on 500 events costs two statements, not a thousand.
-    async fn messages_of_events(&self, rows: &[AnyRow]) -> Result<HashMap<MessageId, Message>> {
+    pub(super) async fn messages_of_events(
+        &self,
+        rows: &[AnyRow],
+    ) -> Result<HashMap<MessageId, Message>> {
         let mut owners: HashMap<String, String> = HashMap::new();
         let mut ids: Vec<String> = Vec::new();
         for row in rows {
             let Some(id) = row.try_get::<Option<String>, _>("message_id")? else {
                 continue;
             };
-            let conversation: String = row.try_get("conversation_id")?;
+            let Some(conversation) = row.try_get::<Option<String>, _>("conversation_id")? else {
+                continue;
+            };
             let patient: Option<String> = row.try_get("patient_id")?;
             owners.entry(conversation.clone()).or_insert_with(|| {
                 ConversationId::parse(&conversation)
@@ -854,7 +553,7 @@ impl Store {
         }
         let sql = format!(
             "select {} from messages where id in ({})",
-            message_columns!(),
+            MESSAGE_COLUMNS,
             super::placeholders(1, ids.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -883,66 +582,12 @@ impl Store {
     }
 }
 
-/// A stream event row (with its conversation's `patient_id`) and the message it
-/// refers to, if any.
-fn event_from_row(row: &AnyRow, messages: &HashMap<MessageId, Message>) -> Result<StreamEvent> {
-    let cursor: i64 = row.try_get("cursor")?;
-    let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
-        .ok_or(Error::not_found("conversation"))?;
-    let kind: String = row.try_get("kind")?;
-    let message_id = row
-        .try_get::<Option<String>, _>("message_id")?
-        .and_then(|m| MessageId::parse(&m));
-    let actor = row
-        .try_get::<Option<String>, _>("actor_id")?
-        .and_then(|a| AccountId::parse(&a));
-    let message = message_id.and_then(|id| messages.get(&id).cloned());
-    let kind = match (kind.as_str(), message, actor) {
-        ("message.created", Some(m), _) => StreamKind::MessageCreated(m),
-        ("message.updated", Some(m), _) => StreamKind::MessageUpdated(m),
-        ("message.deleted", Some(m), _) => StreamKind::MessageDeleted(m),
-        ("receipt", Some(m), Some(a)) => StreamKind::Receipt {
-            account_id: a,
-            up_to_seq: m.seq,
-        },
-        _ => StreamKind::ConversationUpdated,
-    };
-    let patient_id = row
-        .try_get::<Option<String>, _>("patient_id")?
-        .and_then(|p| PatientId::parse(&p));
-    Ok(StreamEvent {
-        cursor,
-        conversation_id,
-        patient_id,
-        kind,
-    })
-}
-
-impl Store {
-    /// Committed stream events, as they commit (this process only).
-    pub fn stream(&self) -> broadcast::Receiver<Arc<StreamEvent>> {
-        self.stream.subscribe()
-    }
-
-    fn publish_stream(&self, event: StreamEvent) {
-        let _ = self.stream.send(Arc::new(event));
-    }
-
-    /// The newest cursor (a client with nothing stored starts here).
-    pub async fn stream_head(&self) -> Result<i64> {
-        let last: Option<i64> = sqlx::query_scalar("select max(cursor) from stream_events")
-            .fetch_one(self.db.reader())
-            .await?;
-        Ok(last.unwrap_or(0))
-    }
-}
-
 /// A message row opened with its conversation's (or patient's) data key.
 fn message_with_key(key: &cordee_crypto::DataKey, row: &AnyRow) -> Result<Message> {
-    let id =
-        MessageId::parse(&row.try_get::<String, _>("id")?).ok_or(Error::not_found("message"))?;
+    let id = MessageId::parse(&row.try_get::<String, _>("id")?)
+        .ok_or(Error::not_found(Noun::Message))?;
     let conversation_id = ConversationId::parse(&row.try_get::<String, _>("conversation_id")?)
-        .ok_or(Error::not_found("conversation"))?;
+        .ok_or(Error::not_found(Noun::Conversation))?;
     let deleted_at = row.try_get::<Option<i64>, _>("deleted_at")?.map(Millis);
     let body = if deleted_at.is_some() {
         String::new()
@@ -967,7 +612,7 @@ fn message_with_key(key: &cordee_crypto::DataKey, row: &AnyRow) -> Result<Messag
         seq: row.try_get("seq")?,
         client_id: row.try_get("client_id")?,
         sender_id: AccountId::parse(&row.try_get::<String, _>("sender_id")?)
-            .ok_or(Error::not_found("account"))?,
+            .ok_or(Error::not_found(Noun::Account))?,
         body,
         attachments: ids(row.try_get("attachments")?)
             .iter()

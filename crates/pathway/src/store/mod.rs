@@ -1,6 +1,8 @@
 //! Persistence. `Db` owns the dialect; everything else is written once, with `$N`
 //! placeholders, for both SQLite and PostgreSQL. One file per aggregate, each an
-//! `impl Store` block.
+//! `impl Store` block. The patient access rule has one home, `access.rs`, which
+//! every query on patient data is built from, and every write transaction is a
+//! [`tx::Tx`] that publishes only after it commits.
 
 mod access;
 mod accounts;
@@ -9,19 +11,23 @@ mod audit;
 mod care_team;
 mod conversations;
 mod db;
-#[macro_use]
 mod entries;
+mod entry_pages;
 mod events;
+mod jobs;
 mod keys;
 mod matrix;
 mod memo;
+mod message_writer;
 mod messages;
 mod notifications;
 mod patients;
 mod rights;
 mod sealed;
 mod sessions;
-mod word_search;
+mod sql;
+mod stream;
+mod tx;
 
 use std::sync::Arc;
 
@@ -29,17 +35,18 @@ pub use accounts::{Account, Identity};
 pub use attachments::{AttachmentMeta, Upload};
 pub use audit::AuditWriter;
 pub use care_team::{Member, NewMember};
-pub use conversations::NewConversation;
+pub use conversations::{Audience, NewConversation};
 pub use db::{Backend, Db, DbOptions, Readiness};
-pub use entries::EntryPage;
+pub use entry_pages::{EntryPage, MAX_BOUND_ENTRIES, placeholders};
 pub use events::Change;
+pub use jobs::{JobClaim, JobState};
 pub use keys::{KeyringLoader, Keys, RewrapProgress};
-pub use messages::MessageWriter;
-pub use notifications::Notification;
+pub use message_writer::MessageWriter;
 pub use patients::{NewPatient, PatientView};
-pub use rights::{AccessLogItem, Consent, ConsentUpdate, Export, Grant, Objection};
+pub use rights::{AccessLogItem, Consent, Export, Grant};
 pub use sessions::RevokeReason;
-pub use word_search::{MAX_BOUND_ENTRIES, placeholders};
+
+use crate::time::TimeSource;
 
 /// The store the whole application goes through.
 #[derive(Clone, Debug)]
@@ -49,10 +56,9 @@ pub struct Store {
     audit: AuditWriter,
     changes: tokio::sync::broadcast::Sender<Change>,
     messages: MessageWriter,
-    stream: tokio::sync::broadcast::Sender<Arc<crate::conversation::StreamEvent>>,
-    /// Held from before a stream-writing transaction begins until its events are
-    /// published, so that this process publishes in cursor order (see messages.rs).
-    stream_order: Arc<tokio::sync::Mutex<()>>,
+    stream: tokio::sync::broadcast::Sender<Arc<crate::stream::StreamEvent>>,
+    /// The gateway's clock, for the store's own timers (audit checkpoints, caches).
+    time: TimeSource,
     /// The session and account behind a token hash (every request asks).
     sessions_memo: Arc<memo::Memo<crate::session::TokenHash, (crate::session::Session, Account)>>,
     /// Who may post where (every send asks).
@@ -66,10 +72,11 @@ type PostingKey = (
 );
 
 impl Store {
-    /// Opens the store and starts its audit writer (needs a Tokio runtime).
-    pub fn open(db: Db, keys: Keys) -> Store {
+    /// Opens the store and starts its audit writer and message writer (needs a Tokio
+    /// runtime). `time` is the gateway's clock.
+    pub fn open(db: Db, keys: Keys, time: TimeSource) -> Store {
         let keys = Arc::new(keys);
-        let audit = AuditWriter::start(db.clone(), Arc::clone(&keys));
+        let audit = AuditWriter::start(db.clone(), Arc::clone(&keys), time.clone());
         let (changes, _) = tokio::sync::broadcast::channel(1024);
         // Live delivery reads this; a consumer that falls this far behind resyncs
         // from the database.
@@ -82,16 +89,21 @@ impl Store {
             changes,
             messages,
             stream,
-            stream_order: Arc::new(tokio::sync::Mutex::new(())),
+            time,
             sessions_memo: Arc::new(memo::Memo::new(2_000, 100_000)),
             posting_memo: Arc::new(memo::Memo::new(5_000, 100_000)),
         };
-        tokio::spawn(messages::run(store.clone(), jobs));
+        tokio::spawn(message_writer::run(store.clone(), jobs));
         store
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Starts a write transaction (see `tx.rs`).
+    pub(crate) async fn begin(&self) -> crate::Result<tx::Tx> {
+        Ok(tx::Tx::new(self.db.begin().await?))
     }
 
     /// Flushes the audit writer (final checkpoint) and closes the database.

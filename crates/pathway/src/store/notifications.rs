@@ -1,38 +1,26 @@
-//! Notifications: what an account should know about (added to a team, a
-//! break-glass access to a patient they follow). Ids and codes only — a
-//! notification never carries health data, so it can be pushed anywhere.
+//! Notifications: written in the transaction of what they announce, delivered on the
+//! stream (a `notification` event of the account) once it commits.
 
-use serde::Serialize;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::Store;
+use super::tx::Tx;
 use crate::account::Actor;
+use crate::error::Noun;
 use crate::ids::{AccountId, NotificationId, PatientId};
+use crate::notification::{Notice, Notification, NotificationKind};
+use crate::stream::StreamKind;
 use crate::{Error, Millis, Result};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Notification {
-    pub id: NotificationId,
-    /// `care_team.added`, `break_glass.granted`, …
-    pub kind: String,
-    pub patient_id: Option<PatientId>,
-    /// The thing the notification is about (a member id, a grant id).
-    pub subject_id: Option<String>,
-    pub actor_id: Option<AccountId>,
-    pub created_at: Millis,
-    pub read_at: Option<Millis>,
-}
+const COLUMNS: &str = "id, kind, patient_id, subject_id, actor_id, created_at, read_at";
 
 impl Store {
-    #[allow(clippy::too_many_arguments)]
+    /// Writes a notification in `tx`; the account's devices get it once `tx` commits.
     pub(crate) async fn notify_in(
         &self,
-        tx: &mut Transaction<'static, Any>,
-        to: AccountId,
-        kind: &str,
-        patient: Option<PatientId>,
-        subject: Option<&str>,
-        actor: Option<AccountId>,
+        tx: &mut Tx,
+        notice: Notice,
         now: Millis,
     ) -> Result<NotificationId> {
         let id = NotificationId::new();
@@ -40,52 +28,68 @@ impl Store {
             "insert into notifications (id, account_id, kind, patient_id, subject_id, actor_id, created_at) values ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.as_text())
-        .bind(to.as_text())
-        .bind(kind)
-        .bind(patient.map(|p| p.as_text()))
-        .bind(subject)
-        .bind(actor.map(|a| a.as_text()))
+        .bind(notice.to.as_text())
+        .bind(notice.kind.as_str())
+        .bind(notice.patient.map(|p| p.as_text()))
+        .bind(notice.subject.clone())
+        .bind(notice.actor.map(|a| a.as_text()))
         .bind(now.0)
         .execute(&mut **tx)
         .await?;
-        self.publish(super::Change::Notification { account: to, id });
+        let notification = Notification {
+            id,
+            kind: notice.kind,
+            patient_id: notice.patient,
+            subject_id: notice.subject,
+            actor_id: notice.actor,
+            created_at: now,
+            read_at: None,
+        };
+        self.account_event(
+            tx,
+            notice.to,
+            StreamKind::Notification(notification),
+            Some(id.as_text()),
+            now,
+        )
+        .await?;
+        tx.after_commit(super::Change::Notification {
+            account: notice.to,
+            id,
+        });
         Ok(id)
     }
 
-    /// The actor's notifications, newest first.
+    /// The actor's notifications, newest first: up to `limit` (ask for one more than
+    /// a page to know whether another follows).
     pub async fn notifications(
         &self,
         actor: &Actor,
         before: Option<NotificationId>,
         limit: i64,
     ) -> Result<Vec<Notification>> {
-        let rows = sqlx::query(
-            "select id, kind, patient_id, subject_id, actor_id, created_at, read_at from notifications \
-             where account_id = $1 and id < $2 order by id desc limit $3",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {COLUMNS} from notifications where account_id = $1 and id < $2 order by id desc limit $3"
+        )))
         .bind(actor.account_id.as_text())
         .bind(before.map(|b| b.as_text()).unwrap_or_else(|| "~".into()))
         .bind(limit)
         .fetch_all(self.db.reader())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Notification {
-                    id: NotificationId::parse(&r.try_get::<String, _>("id")?)
-                        .ok_or(Error::not_found("notification"))?,
-                    kind: r.try_get("kind")?,
-                    patient_id: r
-                        .try_get::<Option<String>, _>("patient_id")?
-                        .and_then(|p| PatientId::parse(&p)),
-                    subject_id: r.try_get("subject_id")?,
-                    actor_id: r
-                        .try_get::<Option<String>, _>("actor_id")?
-                        .and_then(|a| AccountId::parse(&a)),
-                    created_at: Millis(r.try_get("created_at")?),
-                    read_at: r.try_get::<Option<i64>, _>("read_at")?.map(Millis),
-                })
-            })
-            .collect()
+        rows.iter().map(notification_from_row).collect()
+    }
+
+    pub(crate) async fn notifications_by_id(&self, ids: &[String]) -> Result<Vec<Notification>> {
+        let sql = format!(
+            "select {COLUMNS} from notifications where id in ({})",
+            super::placeholders(1, ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.clone());
+        }
+        let rows = q.persistent(false).fetch_all(self.db.reader()).await?;
+        rows.iter().map(notification_from_row).collect()
     }
 
     /// Marks the actor's notifications up to `up_to` as read.
@@ -103,4 +107,22 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
+}
+
+fn notification_from_row(r: &AnyRow) -> Result<Notification> {
+    Ok(Notification {
+        id: NotificationId::parse(&r.try_get::<String, _>("id")?)
+            .ok_or(Error::not_found(Noun::Notification))?,
+        kind: NotificationKind::parse(&r.try_get::<String, _>("kind")?)
+            .ok_or(Error::not_found(Noun::Notification))?,
+        patient_id: r
+            .try_get::<Option<String>, _>("patient_id")?
+            .and_then(|p| PatientId::parse(&p)),
+        subject_id: r.try_get("subject_id")?,
+        actor_id: r
+            .try_get::<Option<String>, _>("actor_id")?
+            .and_then(|a| AccountId::parse(&a)),
+        created_at: Millis(r.try_get("created_at")?),
+        read_at: r.try_get::<Option<i64>, _>("read_at")?.map(Millis),
+    })
 }

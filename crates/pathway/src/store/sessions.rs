@@ -3,6 +3,7 @@
 use tracing::instrument;
 
 use super::Store;
+use crate::error::Noun;
 use crate::ids::{AccountId, SessionId};
 use crate::session::{LoginFlow, NewSession, Session, SessionKind, TokenHash};
 use crate::{Error, Millis, Result};
@@ -70,8 +71,10 @@ impl Store {
     }
 
     /// Opens a session. At login, `replaces` is the token hash the browser still
-    /// carried: that session ends in the same transaction, so a login always issues a
-    /// new session id and never keeps one that was set before authentication.
+    /// carried: that session — and every token descended from it — ends in the same
+    /// transaction, so a login always issues a new session id and never keeps one that
+    /// was set before authentication. Returns the new session and the ids of the ones
+    /// it ended (their streams must close).
     #[instrument(skip_all, fields(account = %new.account_id, kind = new.kind.as_str()))]
     pub async fn open_session(
         &self,
@@ -79,21 +82,23 @@ impl Store {
         token_hash: &TokenHash,
         replaces: Option<&TokenHash>,
         now: Millis,
-    ) -> Result<Session> {
+    ) -> Result<(Session, Vec<SessionId>)> {
         // After this write no remembered session may be served (see memo.rs).
         let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let id = SessionId::new();
         let mut tx = self.db().begin().await?;
+        let mut ended = Vec::new();
         if let Some(old) = replaces {
-            sqlx::query(
-                "update sessions set revoked_at = $1, revoked_reason = $2
-                 where token_hash = $3 and revoked_at is null",
+            let replaced: Option<String> = sqlx::query_scalar(
+                "select id from sessions where token_hash = $1 and revoked_at is null",
             )
-            .bind(now.0)
-            .bind(RevokeReason::Replaced.as_str())
             .bind(old.as_str())
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            if let Some(replaced) = replaced {
+                ended =
+                    end_with_descendants(&mut tx, &replaced, RevokeReason::Replaced, now).await?;
+            }
         }
         sqlx::query(
             "insert into sessions (id, account_id, token_hash, kind, provider_id, id_token,
@@ -115,20 +120,23 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(Session {
-            id,
-            account_id: new.account_id,
-            kind: new.kind,
-            provider_id: new.provider_id.clone(),
-            id_token: new.id_token.clone(),
-            exercice_index: new.exercice_index,
-            activity_index: new.activity_index,
-            user_agent: new.user_agent.clone(),
-            created_at: now,
-            last_seen_at: now,
-            expires_at: new.expires_at,
-            revoked_at: None,
-        })
+        Ok((
+            Session {
+                id,
+                account_id: new.account_id,
+                kind: new.kind,
+                provider_id: new.provider_id.clone(),
+                id_token: new.id_token.clone(),
+                exercice_index: new.exercice_index,
+                activity_index: new.activity_index,
+                user_agent: new.user_agent.clone(),
+                created_at: now,
+                last_seen_at: now,
+                expires_at: new.expires_at,
+                revoked_at: None,
+            },
+            ended,
+        ))
     }
 
     /// The session a token opens, whatever its state (the caller decides liveness).
@@ -153,7 +161,7 @@ impl Store {
         .await?;
         row.map(session_from_row)
             .transpose()?
-            .ok_or_else(|| Error::not_found("session"))
+            .ok_or_else(|| Error::not_found(Noun::Session))
     }
 
     /// Records use of a session (callers do it at most once a minute).
@@ -185,8 +193,9 @@ impl Store {
         rows.into_iter().map(session_from_row).collect()
     }
 
-    /// Ends one of the account's sessions, and the bearer tokens issued from it;
-    /// returns the ids of the tokens it ended too (their streams must close). Someone
+    /// Ends one of the account's sessions, and every token descended from it (a token
+    /// minted from a token, at any depth); returns the ids of those descendants (their
+    /// streams must close). Someone
     /// else's session, or one already ended, is `NotFound`: ids of sessions are not an
     /// oracle.
     #[instrument(skip_all, fields(account = %account, session = %id, reason = reason.as_str()))]
@@ -200,31 +209,19 @@ impl Store {
         // After this write no remembered session may be served (see memo.rs).
         let _forget = super::memo::ForgetOnDrop(&self.sessions_memo);
         let mut tx = self.db().begin().await?;
-        let done = sqlx::query(
-            "update sessions set revoked_at = $1, revoked_reason = $2
-             where id = $3 and account_id = $4 and revoked_at is null",
+        let owned: i64 = sqlx::query_scalar(
+            "select count(*) from sessions where id = $1 and account_id = $2 and revoked_at is null",
         )
-        .bind(now.0)
-        .bind(reason.as_str())
         .bind(id.as_text())
         .bind(account.as_text())
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::not_found("session"));
+        if owned == 0 {
+            return Err(Error::not_found(Noun::Session));
         }
-        let derived: Vec<String> = sqlx::query_scalar(
-            "update sessions set revoked_at = $1, revoked_reason = $2
-             where parent_id = $3 and account_id = $4 and revoked_at is null returning id",
-        )
-        .bind(now.0)
-        .bind(reason.as_str())
-        .bind(id.as_text())
-        .bind(account.as_text())
-        .fetch_all(&mut *tx)
-        .await?;
+        let ended = end_with_descendants(&mut tx, &id.as_text(), reason, now).await?;
         tx.commit().await?;
-        Ok(derived.iter().filter_map(|d| SessionId::parse(d)).collect())
+        Ok(ended.into_iter().filter(|s| *s != id).collect())
     }
 
     /// Remembers the exercice (and activity) chosen for this session. The caller has
@@ -248,7 +245,7 @@ impl Store {
         .execute(self.db().writer())
         .await?;
         if done.rows_affected() == 0 {
-            return Err(Error::not_found("session"));
+            return Err(Error::not_found(Noun::Session));
         }
         Ok(())
     }
@@ -354,8 +351,8 @@ fn session_from_row(row: SessionRow) -> Result<Session> {
         revoked,
     ) = row;
     let corrupt = |what: &str| {
-        Error::Database(sqlx::Error::Decode(
-            format!("sessions.{what} holds a value Cordée did not write").into(),
+        Error::corrupt(format!(
+            "sessions.{what} holds a value Cordée did not write"
         ))
     };
     Ok(Session {
@@ -372,4 +369,25 @@ fn session_from_row(row: SessionRow) -> Result<Session> {
         expires_at: Millis(expires),
         revoked_at: revoked.map(Millis),
     })
+}
+
+/// Ends `root` and every session descended from it through `parent_id`, at any depth,
+/// in one statement; returns the ids it ended.
+async fn end_with_descendants(
+    conn: &mut sqlx::AnyConnection,
+    root: &str,
+    reason: RevokeReason,
+    now: Millis,
+) -> Result<Vec<SessionId>> {
+    let ended: Vec<String> = sqlx::query_scalar(
+        "with recursive tree(id) as (select cast($1 as text) union select s.id from sessions s join tree t on s.parent_id = t.id) \
+         update sessions set revoked_at = $2, revoked_reason = $3 \
+         where id in (select id from tree) and revoked_at is null returning id",
+    )
+    .bind(root)
+    .bind(now.0)
+    .bind(reason.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(ended.iter().filter_map(|s| SessionId::parse(s)).collect())
 }

@@ -2,6 +2,7 @@
 //! chooses an exercice, expires, is revoked; a login flow is taken exactly once.
 
 use cordee_pathway::account::{AccountKind, CptsRole, ProfessionCode};
+use cordee_pathway::error::Noun;
 use cordee_pathway::ids::{AccountId, SessionId};
 use cordee_pathway::profile::{Exercice, NationalId, Profile};
 use cordee_pathway::session::{
@@ -128,7 +129,9 @@ async fn accounts_are_keyed_by_national_id_and_staff_by_subject() {
     ));
     assert!(matches!(
         store.account(AccountId::new()).await,
-        Err(Error::NotFound { what: "account" })
+        Err(Error::NotFound {
+            what: Noun::Account
+        })
     ));
 }
 
@@ -155,7 +158,8 @@ async fn sessions_are_created_found_rotated_expired_and_revoked() {
             Millis(0),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let found = store.session_by_token(&hash(1)).await.unwrap().unwrap();
     assert_eq!(found.id, first.id);
     assert_eq!(found.id_token.as_deref(), Some("header.payload.signature"));
@@ -187,7 +191,8 @@ async fn sessions_are_created_found_rotated_expired_and_revoked() {
             Millis(70_000),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     assert_ne!(second.id, first.id);
     let old = store.session_by_token(&hash(1)).await.unwrap().unwrap();
     assert_eq!(old.liveness(policy, Millis(70_001)), Liveness::Revoked);
@@ -203,7 +208,8 @@ async fn sessions_are_created_found_rotated_expired_and_revoked() {
     let third = store
         .open_session(&bearer, &hash(3), None, Millis(80_000))
         .await
-        .unwrap();
+        .unwrap()
+        .0;
     let open: Vec<SessionId> = store
         .open_sessions(account, Millis(90_000))
         .await
@@ -230,7 +236,9 @@ async fn sessions_are_created_found_rotated_expired_and_revoked() {
         store
             .revoke_session(stranger, third.id, RevokeReason::Revoked, Millis(95_000))
             .await,
-        Err(Error::NotFound { what: "session" })
+        Err(Error::NotFound {
+            what: Noun::Session
+        })
     ));
     store
         .revoke_session(account, third.id, RevokeReason::Revoked, Millis(95_000))

@@ -3,11 +3,12 @@
 //! dump of the database.
 
 use cordee_pathway::care_team::TeamRole;
+use cordee_pathway::consent::ConsentChange;
 use cordee_pathway::conversation::{ConversationKind, MessageInput};
 use cordee_pathway::file::{EntryContent, EntryKind};
 use cordee_pathway::patient::{IdentityInput, IdentityStatus, Sex};
 use cordee_pathway::policy::Category;
-use cordee_pathway::store::{Backend, ConsentUpdate, NewConversation, NewMember, NewPatient};
+use cordee_pathway::store::{Backend, NewConversation, NewMember, NewPatient};
 
 use crate::file::ins_for;
 use crate::support::{account, fresh_store, now};
@@ -134,17 +135,9 @@ async fn markers_never_reach_the_database_in_clear() {
     )
     .await
     .unwrap();
-    s.set_consent(
-        &gp,
-        p.id,
-        ConsentUpdate {
-            informed_at: Some(now()),
-            ..ConsentUpdate::default()
-        },
-        now(),
-    )
-    .await
-    .unwrap();
+    s.change_consent(&gp, p.id, vec![ConsentChange::Informed(now())], now())
+        .await
+        .unwrap();
     // Reads write audit records too; make sure they are in the file.
     s.get_entry(&nurse, p.id, entry.id, now()).await.ok();
     s.audit_flush().await;

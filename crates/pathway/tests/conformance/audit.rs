@@ -2,7 +2,7 @@
 //! every kind of tampering is found.
 
 use cordee_pathway::Millis;
-use cordee_pathway::audit::{AuditEvent, AuditVerdict, Outcome, Purpose};
+use cordee_pathway::audit::{Action, AuditEvent, AuditVerdict, Outcome, Purpose};
 use cordee_pathway::ids::{AccountId, PatientId};
 
 use crate::support::{drop_audit_guards, fresh_store, intrude, open};
@@ -11,7 +11,7 @@ fn read_event(actor: AccountId, patient: PatientId, n: i64) -> AuditEvent {
     AuditEvent::new(
         Millis(1_700_000_000_000 + n),
         Some(actor),
-        "entry.read",
+        Action::EntryRead,
         Purpose::Care,
         Outcome::Allowed,
     )
@@ -41,7 +41,7 @@ async fn story_append_query_verify() {
             AuditEvent::new(
                 Millis(3),
                 Some(alice),
-                "entry.read",
+                Action::EntryRead,
                 Purpose::BreakGlass,
                 Outcome::Denied,
             )

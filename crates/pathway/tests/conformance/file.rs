@@ -4,12 +4,15 @@
 
 use cordee_pathway::Error;
 use cordee_pathway::account::CptsRole;
+use cordee_pathway::audit::Action;
 use cordee_pathway::care_team::TeamRole;
+use cordee_pathway::consent::{ConsentChange, Objection};
 use cordee_pathway::file::{EntryContent, EntryFilter, EntryKind};
 use cordee_pathway::ids::PatientId;
+use cordee_pathway::notification::NotificationKind;
 use cordee_pathway::patient::{IdentityInput, IdentityStatus, PatientQuery, Sex};
 use cordee_pathway::policy::Category;
-use cordee_pathway::store::{ConsentUpdate, NewMember, NewPatient, Objection};
+use cordee_pathway::store::{NewMember, NewPatient};
 
 use crate::support::{account, fresh_store, now};
 
@@ -129,10 +132,48 @@ async fn story_patient_file() {
         .unwrap();
     assert_eq!(by_ins.len(), 1);
 
-    // A second record for the same person is flagged, not refused.
+    // A second record for the same person by someone who may not see the first is
+    // accepted and tells its creator nothing (no oracle): identity vigilance (the
+    // CPTS admins) hears of it, and the matched patient's log shows the match.
     let dup = s
         .create_patient(
             &outsider,
+            NewPatient {
+                identity: id.clone(),
+                status: IdentityStatus::Qualifiee,
+                creator_role: None,
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    assert!(!dup.possible_duplicate, "the outsider learns nothing");
+    assert!(
+        !s.get_patient(&gp, p.id, now())
+            .await
+            .unwrap()
+            .possible_duplicate,
+        "the first record is not flagged by a stranger's probe"
+    );
+    let vigilance = s.notifications(&admin, None, 10).await.unwrap();
+    assert!(
+        vigilance
+            .iter()
+            .any(|n| n.kind == NotificationKind::IdentityPossibleDuplicate
+                && n.patient_id == Some(p.id)
+                && n.subject_id.as_deref() == Some(dup.id.to_string().as_str()))
+    );
+    let trail = s.audit_for_patient(p.id, None, 50).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.event.action == Action::PatientPossibleDuplicate
+                && r.event.actor_id == Some(outsider.account_id))
+    );
+    // A duplicate the creator may see is flagged on both records.
+    let own_dup = s
+        .create_patient(
+            &gp,
             NewPatient {
                 identity: id,
                 status: IdentityStatus::Qualifiee,
@@ -142,7 +183,7 @@ async fn story_patient_file() {
         )
         .await
         .unwrap();
-    assert!(dup.possible_duplicate);
+    assert!(own_dup.possible_duplicate);
     assert!(
         s.get_patient(&gp, p.id, now())
             .await
@@ -233,7 +274,7 @@ async fn story_patient_file() {
             ..
         })
     ));
-    let team = s.care_team(&nurse, p.id, now()).await.unwrap();
+    let team = s.care_team(&nurse, p.id, None, 100, now()).await.unwrap();
     assert_eq!(team.len(), 5);
     assert_eq!(
         team.iter()
@@ -457,21 +498,19 @@ async fn story_patient_file() {
 
     // Patient rights: objection to the pharmacist, to a category; masking.
     let consent = s
-        .set_consent(
+        .change_consent(
             &gp,
             p.id,
-            ConsentUpdate {
-                informed_at: Some(now()),
-                objections: vec![
-                    Objection::Professional {
-                        account_id: pharma.account_id,
-                    },
-                    Objection::Category {
-                        category: Category::Soins,
-                    },
-                ],
-                masked_entries: vec![medical.id],
-            },
+            vec![
+                ConsentChange::Informed(now()),
+                ConsentChange::Object(Objection::Professional {
+                    account_id: pharma.account_id,
+                }),
+                ConsentChange::Object(Objection::Category {
+                    category: Category::Soins,
+                }),
+                ConsentChange::Mask(medical.id),
+            ],
             now(),
         )
         .await
@@ -497,9 +536,13 @@ async fn story_patient_file() {
         ids(&s.list_entries(&gp, p.id, &all(), now()).await.unwrap()).contains(&medical.id),
         "médecin traitant sees masked"
     );
-    s.set_consent(&gp, p.id, ConsentUpdate::default(), now())
-        .await
-        .unwrap();
+    let mut lift: Vec<ConsentChange> = consent
+        .objections
+        .iter()
+        .map(|o| ConsentChange::Lift(o.id))
+        .collect();
+    lift.push(ConsentChange::Unmask(medical.id));
+    s.change_consent(&gp, p.id, lift, now()).await.unwrap();
 
     // Break-glass: an outsider states a reason and is let in for a while; the team is told.
     assert!(matches!(
@@ -534,8 +577,12 @@ async fn story_patient_file() {
         "grant expired"
     );
     let gp_notes = s.notifications(&gp, None, 10).await.unwrap();
-    assert!(gp_notes.iter().any(|n| n.kind == "break_glass.granted"
-        && n.subject_id.as_deref() == Some(grant.id.to_string().as_str())));
+    assert!(
+        gp_notes
+            .iter()
+            .any(|n| n.kind == NotificationKind::BreakGlassGranted
+                && n.subject_id.as_deref() == Some(grant.id.to_string().as_str()))
+    );
     assert_eq!(
         s.break_glass_reason(&gp, p.id, grant.id, now())
             .await
@@ -549,7 +596,7 @@ async fn story_patient_file() {
         && l.purpose == cordee_pathway::audit::Purpose::BreakGlass));
     assert!(
         log.iter()
-            .any(|l| l.actor_id == Some(nurse.account_id) && l.action == "entry.list")
+            .any(|l| l.actor_id == Some(nurse.account_id) && l.action == Action::EntryList)
     );
 
     // Export for the patient by the médecin traitant only.
@@ -562,7 +609,7 @@ async fn story_patient_file() {
 
     // Leaving the team: the nurse may leave, and then sees nothing.
     let nurse_member = s
-        .care_team(&gp, p.id, now())
+        .care_team(&gp, p.id, None, 100, now())
         .await
         .unwrap()
         .into_iter()
@@ -820,7 +867,7 @@ async fn break_glass_by_identity_audits_misses_and_grants_unique_matches() {
         .unwrap();
     let lookups: Vec<_> = trail
         .iter()
-        .filter(|r| r.event.action == "break_glass.lookup")
+        .filter(|r| r.event.action == Action::BreakGlassLookup)
         .collect();
     assert_eq!(lookups.len(), 2, "{trail:?}");
     assert!(
@@ -829,8 +876,8 @@ async fn break_glass_by_identity_audits_misses_and_grants_unique_matches() {
             .all(|r| r.event.outcome == Outcome::Denied && r.event.patient_id.is_none())
     );
     assert!(
-        trail
-            .iter()
-            .any(|r| r.event.action == "break_glass.grant" && r.event.patient_id == Some(ids[1]))
+        trail.iter().any(
+            |r| r.event.action == Action::BreakGlassGrant && r.event.patient_id == Some(ids[1])
+        )
     );
 }

@@ -27,7 +27,11 @@ pub async fn open(url: &str, key_text: &str) -> Store {
     let handle = Db::connect(&DbOptions::new(url)).await.unwrap();
     handle.migrate().await.unwrap();
     let keyring = Keyring::new(&MasterKeyFile::parse(key_text).unwrap()).unwrap();
-    Store::open(handle, Keys::new(keyring, None))
+    Store::open(
+        handle,
+        Keys::new(keyring, None),
+        cordee_pathway::testing::wall_time_source(),
+    )
 }
 
 /// Runs raw SQL as an intruder with database access would (tests only).
@@ -81,13 +85,14 @@ pub async fn account(
     let national = profession.map(|_| format!("8{:011}", rand_digits()));
     sqlx::query(
         "insert into accounts (id, kind, national_id, provider_id, subject, display_name, profile, cpts_roles, created_at, updated_at, profession_codes) \
-         values ($1, $2, $3, 'test', $4, $5, '{}', '[]', 0, 0, $6)",
+         values ($1, $2, $3, 'test', $4, $5, '{}', $6, 0, 0, $7)",
     )
     .bind(id.as_text())
     .bind(kind.as_str())
     .bind(national)
     .bind(id.as_text())
     .bind(name)
+    .bind(serde_json::to_string(&roles).unwrap())
     .bind(profession.unwrap_or(""))
     .execute(store.db().writer())
     .await
@@ -110,5 +115,5 @@ fn rand_digits() -> u64 {
 }
 
 pub fn now() -> Millis {
-    Millis::now()
+    cordee_pathway::testing::wall_clock()
 }
