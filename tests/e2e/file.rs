@@ -1,5 +1,7 @@
 //! The coordination file through the HTTP API, as the sandbox personas.
 
+use cordee_pathway::file::EntryContent;
+use cordee_pathway::policy::Category;
 use serde_json::{Value, json};
 
 use crate::support::{User, problem, spawn_app, spawn_app_with};
@@ -116,6 +118,37 @@ async fn every_profession_reads_and_writes_what_the_matrix_allows() {
                     "entry.category_forbidden"
                 };
                 problem(r, 403, code).await;
+            }
+        }
+    }
+    // rcp entries come from the case-conference workflow only; one, as it would write.
+    let rcp = app
+        .state
+        .store
+        .insert_workflow_entry_for_tests(
+            patient.parse().unwrap(),
+            gp.id.parse().unwrap(),
+            Category::Rcp,
+            &EntryContent::new("Conclusions de la RCP", "Avis rendu", vec![]).unwrap(),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    written.push((rcp.to_string(), "rcp"));
+    // Patient threads obey the matrix for their category: open where the profession
+    // reads it (rcp included), 403 otherwise.
+    for ((persona, row), user) in MATRIX.iter().zip(&users) {
+        for (category, access) in CATEGORIES.iter().zip(row) {
+            let r = user
+                .post_json(
+                    "/v1/conversations",
+                    &json!({ "kind": "patient", "patient_id": patient, "category": category }),
+                )
+                .await;
+            if *access == "-" {
+                problem(r, 403, "conversation.category_forbidden").await;
+            } else {
+                assert_eq!(r.status(), 201, "{persona} opens a {category} thread");
             }
         }
     }

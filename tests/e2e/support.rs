@@ -64,6 +64,8 @@ pub async fn spawn_app_on(listener: TcpListener, adjust: impl FnOnce(&mut Layer)
         listen: Some(addr),
         data_dir: Some(db.dir.clone()),
         demo: Some(true),
+        // Tests run the jobs themselves, after moving the clock.
+        job_tick: Some(0),
         log: Some(std::env::var("CORDEE_TEST_LOG").unwrap_or_else(|_| "warn".into())),
         ..Layer::default()
     };

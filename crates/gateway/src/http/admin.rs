@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::wire::parse_enum;
+use super::wire::{PageQuery, page_of, parse_enum};
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -44,23 +44,42 @@ pub struct SetAccess {
 }
 
 /// The profession × category matrix in force.
-#[utoipa::path(get, path = "/v1/access-matrix", tag = "administration", responses((status = 200, body = Matrix)))]
+#[utoipa::path(get, path = "/v1/access-matrix", tag = "administration", params(PageQuery), responses((status = 200, body = Matrix)))]
 async fn get_matrix(
     State(state): State<AppState>,
     Authenticated(_actor): Authenticated,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Matrix>, ApiError> {
-    let cells = state.store.access_matrix().await?;
-    Ok(Json(Matrix {
-        items: cells
-            .into_iter()
-            .map(|(g, c, a)| MatrixCell {
-                profession_group: g.as_str().into(),
-                category: c.as_str().into(),
-                access: a.as_str().into(),
-            })
-            .collect(),
-        next_cursor: None,
-    }))
+    // 72 cells at most: read them all, page here. The cursor is the last cell's
+    // `group/category`.
+    let cells: Vec<MatrixCell> = state
+        .store
+        .access_matrix()
+        .await?
+        .into_iter()
+        .map(|(g, c, a)| MatrixCell {
+            profession_group: g.as_str().into(),
+            category: c.as_str().into(),
+            access: a.as_str().into(),
+        })
+        .collect();
+    let key = |c: &MatrixCell| format!("{}/{}", c.profession_group, c.category);
+    let start = match page.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(cursor) => cells
+            .iter()
+            .position(|c| key(c) == cursor)
+            .map(|i| i + 1)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "request.invalid_cursor",
+                    "cursor is not one this API returned",
+                )
+            })?,
+    };
+    let rest: Vec<MatrixCell> = cells.into_iter().skip(start).collect();
+    let (items, next_cursor) = page_of(rest, page.limit(), key);
+    Ok(Json(Matrix { items, next_cursor }))
 }
 
 /// Change one cell of the matrix (CPTS admin; audited).

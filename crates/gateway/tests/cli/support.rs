@@ -124,6 +124,19 @@ impl Running {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until `needle` appears in the output `times` times, at most `deadline`.
+    pub async fn wait_output(&self, needle: &str, times: usize, deadline: Duration) {
+        let start = Instant::now();
+        while self.output().matches(needle).count() < times {
+            assert!(
+                start.elapsed() < deadline,
+                "no {needle:?} ×{times} in the output after {deadline:?}:\n{}",
+                self.output()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Logs in through the PSC sandbox and returns a bearer token.
     pub async fn bearer(&self, persona: &str) -> String {
         let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());

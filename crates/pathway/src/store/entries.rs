@@ -95,6 +95,66 @@ impl Store {
         .await
     }
 
+    /// Writes an entry of a category no one writes through the file API (`rcp`: the
+    /// case-conference workflow), inside the workflow's own transaction: the workflow
+    /// has decided who may, and audits it.
+    #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    pub(crate) async fn insert_workflow_entry(
+        &self,
+        tx: &mut Tx,
+        patient: PatientId,
+        author: AccountId,
+        category: Category,
+        kind: EntryKind,
+        content: &EntryContent,
+        now: Millis,
+    ) -> Result<EntryId> {
+        let id = EntryId::new();
+        sqlx::query(
+            "insert into entries (id, patient_id, category, kind, author_id, created_at, updated_at, version, status, masked) \
+             values ($1, $2, $3, $4, $5, $6, $6, 1, 'active', 0)",
+        )
+        .bind(id.as_text())
+        .bind(patient.as_text())
+        .bind(category.as_str())
+        .bind(kind.as_str())
+        .bind(author.as_text())
+        .bind(now.0)
+        .execute(&mut **tx)
+        .await?;
+        self.insert_version(tx, patient, id, 1, content, author, now)
+            .await?;
+        Ok(id)
+    }
+
+    /// [`Store::insert_workflow_entry`] in a transaction of its own, for tests that
+    /// need an `rcp` entry before the case-conference workflow exists around them.
+    #[cfg(feature = "test-support")]
+    pub async fn insert_workflow_entry_for_tests(
+        &self,
+        patient: PatientId,
+        author: AccountId,
+        category: Category,
+        content: &EntryContent,
+        now: Millis,
+    ) -> Result<EntryId> {
+        let mut tx = self.begin().await?;
+        let id = self
+            .insert_workflow_entry(
+                &mut tx,
+                patient,
+                author,
+                category,
+                EntryKind::Note,
+                content,
+                now,
+            )
+            .await?;
+        tx.commit(self).await?;
+        Ok(id)
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn insert_version(
         &self,

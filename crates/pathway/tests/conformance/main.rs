@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod access;
 mod accounts_sessions;
 mod at_rest;
 mod audit;
