@@ -7,6 +7,8 @@
 alter table stream_events alter column conversation_id drop not null;
 alter table stream_events add column account_id text;
 alter table stream_events add column subject_id text;
+-- An account event's data: ids and codes only, never health data.
+alter table stream_events add column payload text;
 alter table stream_events add constraint stream_events_one_topic
     check ((conversation_id is null) <> (account_id is null));
 create index stream_events_by_account on stream_events (account_id, cursor);

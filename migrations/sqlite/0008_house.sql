@@ -12,6 +12,8 @@ create table stream_events_new (
     kind text not null,
     message_id text,
     subject_id text,
+    -- An account event's data: ids and codes only, never health data.
+    payload text,
     actor_id text,
     created_at bigint not null,
     check ((conversation_id is null) <> (account_id is null))

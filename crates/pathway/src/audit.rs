@@ -79,6 +79,11 @@ text_enum! {
         MatrixUpdate = "matrix.update",
         KeysRotate = "keys.rotate",
         JobRun = "job.run",
+        // Directory, organisations and the CPTS (issue 11)
+        // Pathways, care plans and tasks (issue 12)
+        // Case conferences (issue 13)
+        // Waiting list (issue 14)
+        // Campaigns and the ACI report (issue 15)
         AuthLoginSucceeded = "auth.login.succeeded",
         AuthLoginFailed = "auth.login.failed",
         AuthLogout = "auth.logout",

@@ -22,6 +22,11 @@ text_enum! {
         Objection = "objection",
         Record = "record",
         DataKey = "data_key",
+        // Directory, organisations and the CPTS (issue 11)
+        // Pathways, care plans and tasks (issue 12)
+        // Case conferences (issue 13)
+        // Waiting list (issue 14)
+        // Campaigns and the ACI report (issue 15)
     }
 }
 

@@ -15,6 +15,11 @@ text_enum! {
         BreakGlassEnded = "break_glass.ended",
         ConsentChanged = "consent.changed",
         IdentityPossibleDuplicate = "identity.possible_duplicate",
+        // Directory, organisations and the CPTS (issue 11)
+        // Pathways, care plans and tasks (issue 12)
+        // Case conferences (issue 13)
+        // Waiting list (issue 14)
+        // Campaigns and the ACI report (issue 15)
     }
 }
 

@@ -55,6 +55,31 @@ pub enum StreamKind {
     },
     ConversationUpdated,
     Notification(Notification),
+    /// Something that happened to one account (a task assigned, a review due, a
+    /// proposal received): its ids and codes, never health data — the client reads
+    /// the thing itself through the API, where the access rule applies.
+    Account {
+        name: AccountEvent,
+        payload: serde_json::Value,
+    },
+}
+
+text_enum! {
+    /// The kinds of account events. Each module adds its own under its heading.
+    pub enum AccountEvent {
+        // Pathways, care plans and tasks (issue 12)
+        TaskAssigned = "task.assigned",
+        TaskUpdated = "task.updated",
+        CarePlanReviewDue = "care_plan.review_due",
+        // Case conferences (issue 13)
+        CaseConferenceInvited = "case_conference.invited",
+        CaseConferenceUpdated = "case_conference.updated",
+        // Waiting list (issue 14)
+        ProposalReceived = "waiting_list.proposal",
+        ProposalUpdated = "waiting_list.proposal_updated",
+        // Campaigns (issue 15)
+        CampaignUpdated = "campaign.updated",
+    }
 }
 
 impl StreamKind {
@@ -67,6 +92,7 @@ impl StreamKind {
             StreamKind::Receipt { .. } => "receipt",
             StreamKind::ConversationUpdated => "conversation.updated",
             StreamKind::Notification(_) => "notification",
+            StreamKind::Account { name, .. } => name.as_str(),
         }
     }
 }

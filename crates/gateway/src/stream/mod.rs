@@ -112,6 +112,7 @@ pub fn render(event: &StreamEvent) -> String {
         StreamKind::Notification(n) => {
             serde_json::to_value(NotificationOut::from(n.clone())).unwrap_or_default()
         }
+        StreamKind::Account { payload, .. } => payload.clone(),
     };
     serde_json::json!({ "type": event.kind.name(), "cursor": event.cursor, "data": data })
         .to_string()
