@@ -14,6 +14,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod http;
@@ -27,6 +28,7 @@ pub mod state;
 pub mod stream;
 pub mod telemetry;
 pub mod tls;
+pub mod web;
 
 use std::future::Future;
 use std::time::Duration;

@@ -5,6 +5,7 @@ use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, KeysCommand};
 use cordee_gateway::config::Settings;
 use cordee_gateway::{Gateway, keys, shutdown_signal, telemetry};
 use cordee_pathway::audit::AuditVerdict;
+use cordee_pathway::Millis;
 use cordee_pathway::store::Store;
 
 fn main() -> ExitCode {
@@ -86,6 +87,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let public_url = settings.public_url.clone();
     let demo = settings.demo;
     let gateway = Gateway::build(settings).await?;
+    if demo && cordee_gateway::demo::seed(&gateway.state().store, Millis::now()).await? {
+        println!("Demo data created: patients, care teams, file entries and conversations.");
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("CORDEE_LISTEN: cannot listen on {listen}: {e}"))?;
