@@ -7,6 +7,7 @@
 )]
 
 mod auth;
+mod browser;
 mod errors;
 mod file;
 mod health;
@@ -15,3 +16,4 @@ mod oidc;
 mod sessions;
 mod support;
 mod tls;
+mod web;

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub client: Client,
     pub db: TestDatabase,
     pub dir: PathBuf,
+    /// The running gateway's state (its store), for tests that seed data directly.
+    pub state: cordee_gateway::state::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -69,6 +71,7 @@ pub async fn spawn_app_on(listener: TcpListener, adjust: impl FnOnce(&mut Layer)
     let settings = Settings::load(layer, None).unwrap();
     cordee_gateway::telemetry::init(settings.log_format, &settings.log);
     let gateway = Gateway::build(settings).await.unwrap();
+    let state = gateway.state().clone();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(gateway.run(listener, async {
         let _ = rx.await;
@@ -85,6 +88,7 @@ pub async fn spawn_app_on(listener: TcpListener, adjust: impl FnOnce(&mut Layer)
         client,
         db,
         dir,
+        state,
         shutdown: Some(tx),
         task: Some(task),
     }

@@ -8,6 +8,7 @@ import { loadConversations, applyFrame } from './lib/conversations.js';
 import { SCREENS } from './screens.js';
 import { Login } from './screens/login.js';
 import { ICONS } from './lib/icons.js';
+import { personLabel } from './lib/format.js';
 
 function compile(route) {
   const names = [];
@@ -78,7 +79,7 @@ function App() {
   return html`<div class="layout">
     <header class="topbar">
       <span class="brand">Cordée</span>
-      <span class="who">${me.display_name}${me.profession ? html`<br /><span>${me.profession.label}</span>` : ''}</span>
+      <span class="who">${personLabel(me.display_name)}${me.profession ? html`<br /><span>${me.profession.label}</span>` : ''}</span>
     </header>
     <${Nav} path=${path} />
     <main id="main" tabindex="-1">

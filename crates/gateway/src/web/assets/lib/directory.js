@@ -6,6 +6,7 @@ import { html, useEffect, useState, useId } from './ui.js';
 import { get } from './api.js';
 import { learnPerson } from './store.js';
 import { errorText } from './labels.js';
+import { personLabel } from './format.js';
 
 const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 let available = null; // null: not probed yet
@@ -23,7 +24,8 @@ async function probe() {
 
 function label(p) {
   const what = p.profession && (p.profession.label || p.profession);
-  return what && typeof what === 'string' ? `${p.display_name} — ${what}` : p.display_name;
+  const name = personLabel(p.display_name);
+  return what && typeof what === 'string' ? `${name} — ${what}` : name;
 }
 
 /** `onPick({ account_id, display_name })`. */

@@ -31,3 +31,10 @@ export function todayInParis() {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   return parts;
 }
+
+/** "SOPHIE BERNARD" (as the national directory writes names) → "Sophie Bernard";
+ *  names already in mixed case are left alone. */
+export function personLabel(name) {
+  if (!name || name !== name.toUpperCase()) return name || '';
+  return name.toLowerCase().replace(/(^|[\s'’-])(\p{L})/gu, (_, sep, c) => sep + c.toUpperCase());
+}

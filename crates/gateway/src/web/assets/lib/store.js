@@ -3,6 +3,7 @@
 // storage, databases): a reload asks the API again.
 
 import { useEffect, useState } from './ui.js';
+import { personLabel } from './format.js';
 
 const state = {
   me: null,
@@ -35,8 +36,9 @@ export function useStore() {
 }
 
 export function learnPerson(id, name) {
-  if (id && name && state.people.get(id) !== name) {
-    state.people.set(id, name);
+  const label = personLabel(name);
+  if (id && label && state.people.get(id) !== label) {
+    state.people.set(id, label);
     update({});
   }
 }

@@ -5,7 +5,7 @@ import { html, useLoad, useState, Loading, ErrorBox } from '../lib/ui.js';
 import { get, put, post, del } from '../lib/api.js';
 import { useStore, update } from '../lib/store.js';
 import { stopStream } from '../lib/stream.js';
-import { dateAndTime } from '../lib/format.js';
+import { dateAndTime, personLabel } from '../lib/format.js';
 
 export const route = '/compte';
 export const nav = { label: 'Compte', icon: 'user', order: 4 };
@@ -73,7 +73,7 @@ export function Screen() {
   return html`<section class="narrow" aria-labelledby="account-title">
     <h1 id="account-title">Compte</h1>
     <div class="card">
-      <p><strong>${me.display_name}</strong>${me.profession ? ` — ${me.profession.label}` : ''}</p>
+      <p><strong>${personLabel(me.display_name)}</strong>${me.profession ? ` — ${me.profession.label}` : ''}</p>
       ${me.national_id && html`<p class="muted">Identifiant national : ${me.national_id}</p>`}
       <p class="muted">Identifiant de compte Cordée : <code>${me.id}</code></p>
       ${me.cpts_roles.length > 0 && html`<p class="muted">Rôles CPTS : ${me.cpts_roles.map((r) => ({ member: 'membre', coordinator: 'coordination', admin: 'administration' })[r] || r).join(', ')}</p>`}

@@ -5,7 +5,7 @@ import { html, useState, useLoad, Loading, ErrorBox, useId } from '../lib/ui.js'
 import { get, put } from '../lib/api.js';
 import { personName, learnPerson } from '../lib/store.js';
 import { CATEGORIES, PURPOSES, OUTCOMES, actionText } from '../lib/labels.js';
-import { dateAndTime, todayInParis } from '../lib/format.js';
+import { dateAndTime, todayInParis, personLabel } from '../lib/format.js';
 
 export function Consent({ patient }) {
   const [consent, error, , setConsent] = useLoad(() => get(`/v1/patients/${patient.id}/consent`), [patient.id]);
@@ -73,7 +73,7 @@ export function Consent({ patient }) {
       ${team && team.length > 0 && html`<form onSubmit=${(e) => { e.preventDefault(); addObjection({ kind: 'professional', account_id: e.target.elements.namedItem('account').value }); }}>
         <label for=${ids.pro}>Opposition à un professionnel</label>
         <div class="composer-row">
-          <select id=${ids.pro} name="account">${team.map((m) => html`<option value=${m.account_id}>${m.display_name}</option>`)}</select>
+          <select id=${ids.pro} name="account">${team.map((m) => html`<option value=${m.account_id}>${personLabel(m.display_name)}</option>`)}</select>
           <button type="submit">Ajouter</button>
         </div>
       </form>`}
@@ -98,7 +98,7 @@ export function AccessLog({ patient }) {
     <div class="table-wrap"><table>
       <thead><tr><th scope="col">Date</th><th scope="col">Qui</th><th scope="col">Action</th><th scope="col">À quel titre</th><th scope="col">Résultat</th></tr></thead>
       <tbody>${page.items.map((i, n) => html`<tr key=${n}>
-        <td>${dateAndTime(i.at)}</td><td>${i.actor_name || (i.actor_id ? personName(i.actor_id) : '—')}</td>
+        <td>${dateAndTime(i.at)}</td><td>${personLabel(i.actor_name) || (i.actor_id ? personName(i.actor_id) : '—')}</td>
         <td>${actionText(i.action)}</td><td>${PURPOSES[i.purpose] || i.purpose}</td><td>${OUTCOMES[i.outcome] || i.outcome}</td>
       </tr>`)}</tbody>
     </table></div>

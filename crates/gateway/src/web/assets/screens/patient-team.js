@@ -4,7 +4,7 @@ import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit } from '..
 import { get, post, del } from '../lib/api.js';
 import { useStore, learnPerson, personName } from '../lib/store.js';
 import { ROLES } from '../lib/labels.js';
-import { dateAndTime } from '../lib/format.js';
+import { dateAndTime, personLabel } from '../lib/format.js';
 import { PersonPicker } from '../lib/directory.js';
 
 export function CareTeam({ patient }) {
@@ -29,7 +29,7 @@ export function CareTeam({ patient }) {
     reload();
   });
   const remove = async (m) => {
-    const who = m.account_id === st.me.id ? 'Quitter l’équipe de soins de ce patient ?' : `Retirer ${m.display_name} de l’équipe de soins ?`;
+    const who = m.account_id === st.me.id ? 'Quitter l’équipe de soins de ce patient ?' : `Retirer ${personLabel(m.display_name)} de l’équipe de soins ?`;
     if (!window.confirm(who)) return;
     setRemoveError(null);
     try {
@@ -46,7 +46,7 @@ export function CareTeam({ patient }) {
       ${!team && !error && html`<${Loading} />`}
       ${team && html`<ul class="list">${team.map((m) => html`<li key=${m.id} class="row-link">
         <span class="row-main">
-          <span class="row-title">${m.display_name}${m.account_id === st.me.id ? ' (vous)' : ''}</span>
+          <span class="row-title">${personLabel(m.display_name)}${m.account_id === st.me.id ? ' (vous)' : ''}</span>
           <span class="row-sub">${ROLES[m.role] || m.role} · depuis le ${dateAndTime(m.start_at)}${m.reason ? ` · ${m.reason}` : ''}</span>
         </span>
         <button type="button" class="link" onClick=${() => remove(m)}>${m.account_id === st.me.id ? 'Quitter' : 'Retirer'}</button>
