@@ -307,8 +307,14 @@ async fn the_home_page_is_the_web_client_and_the_personas_and_providers_are_list
             .unwrap()
             .starts_with("text/html")
     );
-    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
-    assert!(csp.contains("script-src 'self';") && !csp.contains("unsafe"), "{csp}");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self';") && !csp.contains("unsafe"),
+        "{csp}"
+    );
     assert_eq!(r.headers()["cache-control"], "no-store");
     let page = r.text().await.unwrap();
     let script = page
@@ -325,7 +331,11 @@ async fn the_home_page_is_the_web_client_and_the_personas_and_providers_are_list
             .contains("immutable")
     );
     let stale = script.replace("/assets/", "/assets/0");
-    assert_eq!(app.get(&stale).await.status(), 404, "an old build id is not served");
+    assert_eq!(
+        app.get(&stale).await.status(),
+        404,
+        "an old build id is not served"
+    );
     let personas: Value = app.get("/sandbox/personas").await.json().await.unwrap();
     assert!(
         personas

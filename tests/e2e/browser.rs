@@ -67,7 +67,8 @@ impl Browser {
             assert!(started.elapsed() < WAIT, "chromedriver did not start");
             tokio::time::sleep(POLL).await;
         }
-        let profile = std::env::temp_dir().join(format!("cordee-chromium-{}", uuid::Uuid::now_v7()));
+        let profile =
+            std::env::temp_dir().join(format!("cordee-chromium-{}", uuid::Uuid::now_v7()));
         let mut args = vec![
             "--headless".to_string(),
             "--no-sandbox".into(),
@@ -96,13 +97,11 @@ impl Browser {
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        )
-        .capabilities(caps)
-        .connect(&endpoint)
-        .await
-        .expect("chromedriver refused to start Chromium");
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&endpoint)
+            .await
+            .expect("chromedriver refused to start Chromium");
         Browser {
             client,
             driver,

@@ -80,7 +80,8 @@ async fn a_message_and_a_photo_sent_in_one_browser_appear_in_the_other() {
     nurse_browser.wait_for("#conv-title").await;
     // Both streams are up before anything is sent.
     for b in [&gp_browser, &nurse_browser] {
-        b.wait_until("the stream", "!document.querySelector('.offline')").await;
+        b.wait_until("the stream", "!document.querySelector('.offline')")
+            .await;
     }
 
     let text = "Pansement refait, la plaie bourgeonne bien";
@@ -115,7 +116,9 @@ async fn a_message_and_a_photo_sent_in_one_browser_appear_in_the_other() {
     .unwrap();
     let gallery = nurse_browser.wait_for("input[data-role='gallery']").await;
     gallery.send_keys(png.to_str().unwrap()).await.unwrap();
-    nurse_browser.wait_text(".composer", "1 photo(s) jointe(s)").await;
+    nurse_browser
+        .wait_text(".composer", "1 photo(s) jointe(s)")
+        .await;
     nurse_browser
         .wait_for(".composer button[type=submit]")
         .await
@@ -152,17 +155,30 @@ async fn the_file_shows_only_what_the_nurse_may_read_and_outsiders_get_not_found
     // DESIGN.md's matrix lets infirmiers read every category; the CPTS admin closes
     // one (medical) so that there is something she may not read.
     let r = admin
-        .put_json("/v1/access-matrix/infirmier/medical", &json!({ "access": "none" }))
+        .put_json(
+            "/v1/access-matrix/infirmier/medical",
+            &json!({ "access": "none" }),
+        )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let patient = patient_with_team(&gp, &[&nurse]).await;
-    write_entry(&gp, &patient, "medical", "Compte rendu de consultation cardiologique").await;
+    write_entry(
+        &gp,
+        &patient,
+        "medical",
+        "Compte rendu de consultation cardiologique",
+    )
+    .await;
     write_entry(&gp, &patient, "soins", "Protocole de pansement").await;
 
     let browser = Browser::start(Viewport::Desktop).await;
     browser.login(&app, "nurse-bernard").await;
-    browser.goto(&app.url(&format!("/#/patients/{patient}"))).await;
-    browser.wait_text("article.entry h3", "Protocole de pansement").await;
+    browser
+        .goto(&app.url(&format!("/#/patients/{patient}")))
+        .await;
+    browser
+        .wait_text("article.entry h3", "Protocole de pansement")
+        .await;
     browser.wait_text("#patient-name", "LEFÈVRE").await;
     assert_eq!(
         browser.count_text("article.entry", "cardiologique").await,
@@ -171,7 +187,9 @@ async fn the_file_shows_only_what_the_nurse_may_read_and_outsiders_get_not_found
     );
     assert_eq!(
         browser
-            .eval("return document.querySelectorAll('article.entry[data-category=medical]').length;")
+            .eval(
+                "return document.querySelectorAll('article.entry[data-category=medical]').length;"
+            )
             .await,
         json!(0)
     );
@@ -193,7 +211,10 @@ async fn the_file_shows_only_what_the_nurse_may_read_and_outsiders_get_not_found
             .goto(&app.url(&format!("/?n={id}#/patients/{id}")))
             .await;
         outsider
-            .wait_text("[data-not-found]", "Patient introuvable ou accès non autorisé")
+            .wait_text(
+                "[data-not-found]",
+                "Patient introuvable ou accès non autorisé",
+            )
             .await;
         assert_eq!(outsider.count_text("body", "Lefèvre").await, 0);
     }
@@ -206,9 +227,17 @@ async fn phone_screenshots_of_the_main_screens() {
     let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
     let now = cordee_pathway::Millis::now();
-    assert!(cordee_gateway::demo::seed(&app.state.store, now).await.unwrap());
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, now)
+            .await
+            .unwrap()
+    );
     // The demo data is made once: a second start writes nothing.
-    assert!(!cordee_gateway::demo::seed(&app.state.store, now).await.unwrap());
+    assert!(
+        !cordee_gateway::demo::seed(&app.state.store, now)
+            .await
+            .unwrap()
+    );
     let nurse = app.login("nurse-bernard").await;
     let patients: Value = nurse.get("/v1/patients").await.json().await.unwrap();
     assert_eq!(patients["items"].as_array().unwrap().len(), 2, "{patients}");
@@ -240,31 +269,81 @@ async fn phone_screenshots_of_the_main_screens() {
     phone.wait_for("a[data-conversation]").await;
     shots.push(phone.screenshot("02-messagerie").await);
     let screens = [
-        (format!("#/messages/{thread}"), "article.msg", "03-conversation"),
-        ("#/nouvelle-conversation".to_string(), "form", "04-nouvelle-conversation"),
+        (
+            format!("#/messages/{thread}"),
+            "article.msg",
+            "03-conversation",
+        ),
+        (
+            "#/nouvelle-conversation".to_string(),
+            "form",
+            "04-nouvelle-conversation",
+        ),
         ("#/patients".to_string(), "a[data-patient]", "05-patients"),
-        (format!("#/patients/{jeanne}"), "article.entry", "06-patient-dossier"),
-        (format!("#/patients/{jeanne}/equipe"), "#team-title", "07-equipe-de-soins"),
-        (format!("#/patients/{jeanne}/consentement"), "#objections-title", "08-consentement"),
-        (format!("#/patients/{jeanne}/journal"), "#log-title", "09-journal"),
-        ("#/nouveau-patient".to_string(), "#new-patient", "10-nouveau-patient"),
-        ("#/notifications".to_string(), "#notif-title", "11-notifications"),
+        (
+            format!("#/patients/{jeanne}"),
+            "article.entry",
+            "06-patient-dossier",
+        ),
+        (
+            format!("#/patients/{jeanne}/equipe"),
+            "#team-title",
+            "07-equipe-de-soins",
+        ),
+        (
+            format!("#/patients/{jeanne}/consentement"),
+            "#objections-title",
+            "08-consentement",
+        ),
+        (
+            format!("#/patients/{jeanne}/journal"),
+            "#log-title",
+            "09-journal",
+        ),
+        (
+            "#/nouveau-patient".to_string(),
+            "#new-patient",
+            "10-nouveau-patient",
+        ),
+        (
+            "#/notifications".to_string(),
+            "#notif-title",
+            "11-notifications",
+        ),
         ("#/compte".to_string(), "#sessions-title", "12-compte"),
     ];
     for (hash, ready, name) in screens {
         phone.goto(&app.url(&format!("/{hash}"))).await;
         phone.wait_for(ready).await;
-        // Nothing wider than the phone: no sideways scrolling on any main screen.
-        phone
-            .wait_until(
-                &format!("{name} fitting 360 px"),
-                "document.documentElement.scrollWidth <= 360",
-            )
-            .await;
         shots.push(phone.screenshot(name).await);
+        // Nothing wider than the phone: no sideways scrolling on any main screen.
+        let width = phone
+            .eval("return document.documentElement.scrollWidth;")
+            .await;
+        assert!(width.as_u64().unwrap() <= 360, "{name} is {width} px wide");
     }
+    phone.close().await;
+    // And the two panes of a desktop screen.
+    let desktop = Browser::start(Viewport::Desktop).await;
+    desktop.login(&app, "nurse-bernard").await;
+    desktop
+        .goto(&app.url(&format!("/#/messages/{thread}")))
+        .await;
+    desktop.wait_for("article.msg").await;
+    desktop.wait_for("a[data-conversation]").await;
+    shots.push(desktop.screenshot("13-bureau-messagerie").await);
+    desktop
+        .goto(&app.url(&format!("/#/patients/{jeanne}")))
+        .await;
+    desktop.wait_for("article.entry").await;
+    shots.push(desktop.screenshot("14-bureau-patient").await);
+    desktop.close().await;
     for s in &shots {
-        assert!(std::fs::metadata(s).unwrap().len() > 1000, "{}", s.display());
+        assert!(
+            std::fs::metadata(s).unwrap().len() > 1000,
+            "{}",
+            s.display()
+        );
     }
     println!(
         "screenshots: {}",
@@ -274,7 +353,6 @@ async fn phone_screenshots_of_the_main_screens() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    phone.close().await;
     app.stop().await;
 }
 
@@ -300,9 +378,7 @@ async fn the_conversation_screen_is_light_and_shows_its_first_message_quickly() 
     // then loaded with a cold cache, as a first visit would be.
     phone.login_to(&app, "nurse-bernard", "/healthz").await;
     phone.wait_text("body", "ok").await;
-    phone
-        .goto(&app.url(&format!("/#/messages/{thread}")))
-        .await;
+    phone.goto(&app.url(&format!("/#/messages/{thread}"))).await;
     phone.wait_text("article.msg", "Passage 19").await;
     phone
         .wait_until(
@@ -332,8 +408,14 @@ async fn the_conversation_screen_is_light_and_shows_its_first_message_quickly() 
         measured["requests"],
         first
     );
-    assert!(encoded > 10_000.0, "the measure saw the client's files: {measured}");
-    assert!(transferred < 150.0 * 1024.0, "page weight over 150 KB: {measured}");
+    assert!(
+        encoded > 10_000.0,
+        "the measure saw the client's files: {measured}"
+    );
+    assert!(
+        transferred < 150.0 * 1024.0,
+        "page weight over 150 KB: {measured}"
+    );
     phone.close().await;
     app.stop().await;
 }
@@ -353,7 +435,10 @@ async fn patient_search_takes_its_terms_in_the_body_and_answers_like_the_get() {
             .collect()
     };
     let r = gp
-        .post_json("/v1/patients/search", &json!({ "q": "LEFÈVRE 02/05/1941", "limit": 10 }))
+        .post_json(
+            "/v1/patients/search",
+            &json!({ "q": "LEFÈVRE 02/05/1941", "limit": 10 }),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let by_body: Value = r.json().await.unwrap();
@@ -369,7 +454,10 @@ async fn patient_search_takes_its_terms_in_the_body_and_answers_like_the_get() {
         .await
         .unwrap();
     assert_eq!(by_body, by_query);
-    let ins = new_patient("x")["ins_matricule"].as_str().unwrap().to_string();
+    let ins = new_patient("x")["ins_matricule"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let by_ins: Value = gp
         .post_json("/v1/patients/search", &json!({ "q": ins }))
         .await

@@ -14,9 +14,7 @@ use anyhow::Context;
 use cordee_pathway::Millis;
 use cordee_pathway::account::{AccountKind, Actor};
 use cordee_pathway::care_team::TeamRole;
-use cordee_pathway::conversation::{
-    Conversation, ConversationKind, MessageInput, MessageLimits,
-};
+use cordee_pathway::conversation::{Conversation, ConversationKind, MessageInput, MessageLimits};
 use cordee_pathway::file::{EntryContent, EntryKind};
 use cordee_pathway::ids::PatientId;
 use cordee_pathway::patient::{IdentityInput, IdentityStatus, PatientQuery, Sex};
@@ -183,21 +181,63 @@ impl Seeder<'_> {
                 "medecin_traitant",
             )
             .await?;
-        self.member(&p.gp, jeanne, &p.nurse, "infirmier_referent", "Soins à domicile matin et soir").await?;
-        self.member(&p.gp, jeanne, &p.pharmacist, "pharmacien", "Préparation des doses à administrer").await?;
-        self.member(&p.gp, jeanne, &p.physio, "kinesitherapeute", "Rééducation à la marche après hospitalisation").await?;
+        self.member(
+            &p.gp,
+            jeanne,
+            &p.nurse,
+            "infirmier_referent",
+            "Soins à domicile matin et soir",
+        )
+        .await?;
+        self.member(
+            &p.gp,
+            jeanne,
+            &p.pharmacist,
+            "pharmacien",
+            "Préparation des doses à administrer",
+        )
+        .await?;
+        self.member(
+            &p.gp,
+            jeanne,
+            &p.physio,
+            "kinesitherapeute",
+            "Rééducation à la marche après hospitalisation",
+        )
+        .await?;
         self.entry(&p.gp, jeanne, "synthese", "note", "Synthèse : retour à domicile après décompensation cardiaque",
             "Insuffisance cardiaque à FEVG altérée, diabète de type 2. Vit seule, fille à Roubaix. Objectifs : pas de réhospitalisation, poids stable.").await?;
         self.entry(&p.gp, jeanne, "medical", "observation", "Consultation de sortie d’hospitalisation",
             "Œdèmes des membres inférieurs en régression. Furosémide 40 mg le matin. Contrôle ionogramme dans 7 jours.").await?;
-        self.entry(&p.pharmacist, jeanne, "traitements", "note", "Préparation des doses à administrer",
-            "Pilulier hebdomadaire préparé le lundi, livré par la pharmacie du Beffroi.").await?;
-        self.entry(&p.nurse, jeanne, "soins", "observation", "Pesée et surveillance des œdèmes",
-            "Poids ce matin : 68,2 kg (+0,4 kg). Œdèmes des chevilles stables. Tension 128/76.").await?;
+        self.entry(
+            &p.pharmacist,
+            jeanne,
+            "traitements",
+            "note",
+            "Préparation des doses à administrer",
+            "Pilulier hebdomadaire préparé le lundi, livré par la pharmacie du Beffroi.",
+        )
+        .await?;
+        self.entry(
+            &p.nurse,
+            jeanne,
+            "soins",
+            "observation",
+            "Pesée et surveillance des œdèmes",
+            "Poids ce matin : 68,2 kg (+0,4 kg). Œdèmes des chevilles stables. Tension 128/76.",
+        )
+        .await?;
         self.entry(&p.nurse, jeanne, "social", "note", "Aide à domicile",
             "Aide-ménagère deux fois par semaine (mardi, vendredi). Portage des repas à mettre en place.").await?;
-        self.entry(&p.physio, jeanne, "administratif", "note", "Séances de kinésithérapie",
-            "Lundi, mercredi et vendredi à 14 h, au domicile.").await?;
+        self.entry(
+            &p.physio,
+            jeanne,
+            "administratif",
+            "note",
+            "Séances de kinésithérapie",
+            "Lundi, mercredi et vendredi à 14 h, au domicile.",
+        )
+        .await?;
         let thread = self
             .conversation(
                 &p.nurse,
@@ -210,10 +250,34 @@ impl Seeder<'_> {
                 },
             )
             .await?;
-        self.say(&p.nurse, &thread, "Bonjour Docteur, Mme Durand a pris 0,4 kg depuis hier, œdèmes stables.", false).await?;
-        self.say(&p.gp, &thread, "Merci. Pesée quotidienne et prévenez-moi au-delà de +1 kg.", false).await?;
-        self.say(&p.pharmacist, &thread, "Pilulier de la semaine livré ce matin.", false).await?;
-        self.say(&p.nurse, &thread, "Essoufflement au repos ce soir, +1,3 kg. Pouvez-vous passer demain matin ?", true).await?;
+        self.say(
+            &p.nurse,
+            &thread,
+            "Bonjour Docteur, Mme Durand a pris 0,4 kg depuis hier, œdèmes stables.",
+            false,
+        )
+        .await?;
+        self.say(
+            &p.gp,
+            &thread,
+            "Merci. Pesée quotidienne et prévenez-moi au-delà de +1 kg.",
+            false,
+        )
+        .await?;
+        self.say(
+            &p.pharmacist,
+            &thread,
+            "Pilulier de la semaine livré ce matin.",
+            false,
+        )
+        .await?;
+        self.say(
+            &p.nurse,
+            &thread,
+            "Essoufflement au repos ce soir, +1,3 kg. Pouvez-vous passer demain matin ?",
+            true,
+        )
+        .await?;
 
         // M. Rousseau, provisional identity: no INS yet.
         let henri = self
@@ -232,11 +296,25 @@ impl Seeder<'_> {
                 "medecin_traitant",
             )
             .await?;
-        self.member(&p.gp, henri, &p.nurse, "infirmier", "Pansement d’ulcère veineux").await?;
+        self.member(
+            &p.gp,
+            henri,
+            &p.nurse,
+            "infirmier",
+            "Pansement d’ulcère veineux",
+        )
+        .await?;
         self.entry(&p.nurse, henri, "soins", "observation", "Ulcère jambe gauche",
             "Plaie de 3 × 2 cm, fibrine 30 %. Pansement hydrocolloïde, réfection tous les deux jours.").await?;
-        self.entry(&p.gp, henri, "synthese", "note", "Synthèse",
-            "Ulcère veineux chronique, HTA. Identité à valider sur pièce d’identité.").await?;
+        self.entry(
+            &p.gp,
+            henri,
+            "synthese",
+            "note",
+            "Synthèse",
+            "Ulcère veineux chronique, HTA. Identité à valider sur pièce d’identité.",
+        )
+        .await?;
 
         // Mme Fontaine, followed by the midwife.
         let lea = self
@@ -255,9 +333,23 @@ impl Seeder<'_> {
                 "sage_femme",
             )
             .await?;
-        self.member(&p.midwife, lea, &p.gp, "medecin_traitant", "Médecin traitant").await?;
-        self.entry(&p.midwife, lea, "medical", "observation", "Suivi de grossesse, 24 SA",
-            "Grossesse de déroulement normal. Prochaine échographie à 32 SA.").await?;
+        self.member(
+            &p.midwife,
+            lea,
+            &p.gp,
+            "medecin_traitant",
+            "Médecin traitant",
+        )
+        .await?;
+        self.entry(
+            &p.midwife,
+            lea,
+            "medical",
+            "observation",
+            "Suivi de grossesse, 24 SA",
+            "Grossesse de déroulement normal. Prochaine échographie à 32 SA.",
+        )
+        .await?;
 
         // The MSP's group and a direct conversation.
         let group = self
@@ -279,7 +371,13 @@ impl Seeder<'_> {
             )
             .await?;
         self.say(&p.coordinator, &group, "Réunion de concertation jeudi à 13 h en salle 2. Pensez à proposer vos situations complexes.", false).await?;
-        self.say(&p.gp, &group, "Je proposerai une patiente en retour à domicile.", false).await?;
+        self.say(
+            &p.gp,
+            &group,
+            "Je proposerai une patiente en retour à domicile.",
+            false,
+        )
+        .await?;
         let direct = self
             .conversation(
                 &p.gp,
@@ -292,8 +390,20 @@ impl Seeder<'_> {
                 },
             )
             .await?;
-        self.say(&p.gp, &direct, "Bonjour, avez-vous reçu la nouvelle ordonnance de Mme Durand ?", false).await?;
-        self.say(&p.pharmacist, &direct, "Oui, c’est noté pour le pilulier de lundi.", false).await?;
+        self.say(
+            &p.gp,
+            &direct,
+            "Bonjour, avez-vous reçu la nouvelle ordonnance de Mme Durand ?",
+            false,
+        )
+        .await?;
+        self.say(
+            &p.pharmacist,
+            &direct,
+            "Oui, c’est noté pour le pilulier de lundi.",
+            false,
+        )
+        .await?;
         Ok(())
     }
 
@@ -368,7 +478,14 @@ impl Seeder<'_> {
         let kind = EntryKind::parse(kind).with_context(|| format!("entry kind {kind}"))?;
         let content = EntryContent::new(title, body, vec![])?;
         self.store
-            .create_entry(author, patient, category(category_code)?, kind, content, now)
+            .create_entry(
+                author,
+                patient,
+                category(category_code)?,
+                kind,
+                content,
+                now,
+            )
             .await?;
         Ok(())
     }

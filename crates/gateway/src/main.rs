@@ -4,8 +4,8 @@ use clap::Parser;
 use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, KeysCommand};
 use cordee_gateway::config::Settings;
 use cordee_gateway::{Gateway, keys, shutdown_signal, telemetry};
-use cordee_pathway::audit::AuditVerdict;
 use cordee_pathway::Millis;
+use cordee_pathway::audit::AuditVerdict;
 use cordee_pathway::store::Store;
 
 fn main() -> ExitCode {

@@ -111,7 +111,11 @@ mod tests {
         for a in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
             let source = std::str::from_utf8(a.bytes).unwrap();
             for target in imports(a.path, source) {
-                assert!(find(&target).is_some(), "{} imports {target}, not in ASSETS", a.path);
+                assert!(
+                    find(&target).is_some(),
+                    "{} imports {target}, not in ASSETS",
+                    a.path
+                );
             }
         }
     }
@@ -120,12 +124,22 @@ mod tests {
     fn no_module_evaluates_strings_or_reaches_another_host() {
         for a in ASSETS {
             let text = std::str::from_utf8(a.bytes).unwrap();
-            for banned in ["eval(", "new Function", "localStorage", "sessionStorage", "indexedDB"] {
+            for banned in [
+                "eval(",
+                "new Function",
+                "localStorage",
+                "sessionStorage",
+                "indexedDB",
+            ] {
                 assert!(!text.contains(banned), "{} contains {banned}", a.path);
             }
             // preact names the SVG and MathML namespaces; those are not fetched.
             if !a.path.starts_with("vendor/") {
-                assert!(!text.contains("http://") && !text.contains("https://"), "{}", a.path);
+                assert!(
+                    !text.contains("http://") && !text.contains("https://"),
+                    "{}",
+                    a.path
+                );
             }
         }
     }

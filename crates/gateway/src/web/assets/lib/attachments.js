@@ -58,12 +58,14 @@ export function PhotoInputs({ onPick, disabled }) {
     if (file) onPick(file);
   };
   return html`<span class="photo-inputs">
-    <span class="button file-button">
-      <label for=${cam} class="inline">Photo</label>
+    <span class="button file-button" title="Prendre une photo">
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 8h3l2-3h6l2 3h3v11H4zM12 17a4 4 0 1 0 0-8 4 4 0 0 0 0 8z" /></svg>
+      <label for=${cam} class="sr-only">Prendre une photo</label>
       <input id=${cam} type="file" accept="image/*" capture="environment" onChange=${change} disabled=${disabled} />
     </span>
-    <span class="button file-button">
-      <label for=${pick} class="inline">Galerie</label>
+    <span class="button file-button" title="Choisir une image">
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15.5 9.5h.01" /></svg>
+      <label for=${pick} class="sr-only">Choisir une image dans la galerie</label>
       <input id=${pick} type="file" accept="image/*" onChange=${change} disabled=${disabled} data-role="gallery" />
     </span>
   </span>`;

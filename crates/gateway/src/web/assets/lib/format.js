@@ -3,6 +3,7 @@ const TZ = 'Europe/Paris';
 const dateTime = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, dateStyle: 'short', timeStyle: 'short' });
 const timeOnly = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, hour: '2-digit', minute: '2-digit' });
 const dayKey = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' });
+const dayMonth = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, day: '2-digit', month: '2-digit' });
 const longDate = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
 
 /** "14:05" today, "12/03/2026 14:05" otherwise. */
@@ -11,6 +12,14 @@ export function when(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   return dayKey.format(d) === dayKey.format(new Date()) ? timeOnly.format(d) : dateTime.format(d);
+}
+
+/** For lists: "14:05" today, "24/11" otherwise. */
+export function shortWhen(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return dayKey.format(d) === dayKey.format(new Date()) ? timeOnly.format(d) : dayMonth.format(d);
 }
 
 export function dateAndTime(iso) {

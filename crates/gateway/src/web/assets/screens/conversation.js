@@ -311,9 +311,9 @@ export function ConversationView({ id }) {
   const readers = (m) => [...receipts.entries()].filter(([a, s]) => a !== me.id && s >= m.seq).length;
   return html`<section class="conversation" aria-labelledby="conv-title">
     <div class="conv-head">
-      <a href="#/messages" class="button link" aria-label="Retour à la liste">‹</a>
+      <a href="#/messages" class="button link back" aria-label="Retour à la liste">‹</a>
       <h1 id="conv-title">${conversationTitle(conv)}</h1>
-      ${conv.kind === 'patient' && html`<a class="button link" href=${`#/patients/${conv.patient_id}`}>Fiche patient</a>`}
+      ${conv.kind === 'patient' && html`<a class="button link" href=${`#/patients/${conv.patient_id}`}>Fiche</a>`}
     </div>
     ${conv.kind === 'patient' && html`<p class="muted">Fil patient · ${CATEGORIES[conv.category] || conv.category}</p>`}
     <${ErrorBox} error=${actionError} />

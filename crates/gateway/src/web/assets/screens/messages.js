@@ -4,7 +4,7 @@
 import { html, Loading } from '../lib/ui.js';
 import { useStore, conversationTitle } from '../lib/store.js';
 import { CONVERSATION_KINDS, CATEGORIES } from '../lib/labels.js';
-import { when } from '../lib/format.js';
+import { shortWhen } from '../lib/format.js';
 import { ConversationView } from './conversation.js';
 
 export const route = '/messages/:id?';
@@ -28,7 +28,7 @@ export function ConversationList({ conversations, selected }) {
           <span class="row-sub">${c.preview || kindText(c)}</span>
         </span>
         <span class="row-side">
-          ${c.last_at && html`<span class="muted">${when(c.last_at)}</span>`}
+          ${c.last_at && html`<span class="muted">${shortWhen(c.last_at)}</span>`}
           ${c.urgent > 0 && html` <span class="badge urgent" aria-label=${`${c.urgent} urgent(s)`}>Urgent</span>`}
           ${c.unread > 0 && html` <span class="badge" aria-label=${`${c.unread} non lu(s)`}>${c.unread}</span>`}
         </span>

@@ -24,16 +24,16 @@ const TABS = [
 function Identity({ p }) {
   return html`<div class="card" aria-labelledby="patient-name">
     <h1 id="patient-name"><span class="birth-name">${p.birth_name.toUpperCase()}</span> ${p.first_names}</h1>
-    <dl class="identity">
-      <dt>Nom de naissance</dt><dd class="birth-name">${p.birth_name.toUpperCase()}</dd>
-      <dt>Prénoms</dt><dd>${p.first_names}</dd>
-      <dt>Date de naissance</dt><dd>${birthDate(p.birth_date)}</dd>
-      <dt>Sexe</dt><dd>${SEXES[p.sex] || p.sex}</dd>
-      <dt>Statut de l’identité</dt><dd>${STATUSES[p.identity_status] || p.identity_status}</dd>
-      ${p.used_name && html`<dt>Nom utilisé</dt><dd class="muted">${p.used_name}</dd>`}
-      ${p.ins_matricule && html`<dt>Matricule INS</dt><dd>${p.ins_matricule}</dd>`}
-      ${p.birth_place_code && html`<dt>Lieu de naissance (INSEE)</dt><dd>${p.birth_place_code}</dd>`}
-    </dl>
+    <p class="identity-line">
+      <span>${{ F: 'Née', M: 'Né' }[p.sex] || 'Né·e'} le <strong>${birthDate(p.birth_date)}</strong></span>
+      <span>Sexe : <strong>${SEXES[p.sex] || p.sex}</strong></span>
+      <span>Identité <strong>${(STATUSES[p.identity_status] || p.identity_status).toLowerCase()}</strong></span>
+    </p>
+    <p class="muted identity-line">
+      ${p.used_name && html`<span>Nom utilisé : ${p.used_name}</span>`}
+      ${p.ins_matricule && html`<span>INS ${p.ins_matricule}</span>`}
+      ${p.birth_place_code && html`<span>Lieu de naissance (INSEE) ${p.birth_place_code}</span>`}
+    </p>
     ${p.possible_duplicate && html`<p class="notice">Un autre dossier décrit peut-être la même personne : à vérifier (identitovigilance).</p>`}
   </div>`;
 }
