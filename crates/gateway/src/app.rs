@@ -54,6 +54,7 @@ struct ApiDoc;
 fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::health::router())
+        .merge(crate::web::router())
         .merge(http::auth::router())
         .merge(http::me::router())
         .merge(http::patients::router())
@@ -112,7 +113,6 @@ pub fn router(state: AppState) -> Router {
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     router
-        .merge(crate::web::router())
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

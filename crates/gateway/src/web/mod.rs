@@ -11,21 +11,24 @@ mod assets;
 
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(shell))
+/// The shell is documented in the OpenAPI document (it is where a person starts);
+/// the assets are not: their names change with every build.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(shell))
         .route("/assets/{build}/{*path}", get(asset))
         // The client's own files only: they hold no secret, so compressing them
         // cannot leak one (unlike API answers over TLS), and a phone on 4G loads
@@ -67,6 +70,9 @@ fn shell_html() -> &'static str {
     HTML.get_or_init(|| assets::SHELL.replace("{build}", build_id()))
 }
 
+/// The web client: an HTML shell that loads the client's modules (in French).
+#[utoipa::path(get, path = "/", tag = "auth",
+    responses((status = 200, description = "The web client (HTML)", content_type = "text/html")))]
 async fn shell() -> Response {
     (
         [

@@ -17,9 +17,11 @@ export function PatientThreads({ patient }) {
   const readable = matrix
     ? matrix.items.filter((c) => c.profession_group === group && c.access !== 'none' && c.category !== 'rcp').map((c) => c.category)
     : [];
+  // The thread's category: the one chosen if my profession reads it, else the first I read.
+  const chosen = readable.includes(category) ? category : readable[0];
   const threads = (st.conversations || []).filter((c) => c.kind === 'patient' && c.patient_id === patient.id);
   const [submit, busy, error] = useSubmit(async () => {
-    const c = await post('/v1/conversations', { kind: 'patient', patient_id: patient.id, category, title: title.trim() || undefined });
+    const c = await post('/v1/conversations', { kind: 'patient', patient_id: patient.id, category: chosen, title: title.trim() || undefined });
     await loadConversations();
     location.hash = `#/messages/${c.id}`;
   });
@@ -37,7 +39,7 @@ export function PatientThreads({ patient }) {
       <h2>Ouvrir un fil</h2>
       <p class="hint">Le fil suit la règle du dossier : seuls les membres de l’équipe dont la profession peut lire la catégorie y participent.</p>
       <label for=${catId}>Catégorie</label>
-      <select id=${catId} value=${category} onChange=${(e) => setCategory(e.target.value)}>
+      <select id=${catId} value=${chosen} onChange=${(e) => setCategory(e.target.value)}>
         ${readable.map((c) => html`<option value=${c}>${CATEGORIES[c]}</option>`)}
       </select>
       <label for=${titleId}>Titre (facultatif)</label>
