@@ -52,24 +52,33 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Times for the demo records: a week ago, moving forward record by record, never
-/// past the real `now`, so that every list reads as if it had happened.
+/// Times for the demo records: from 8 a.m. (Paris, winter) a week ago, moving
+/// forward record by record within working hours, never past the real `now`, so that
+/// every list reads as if it had happened.
 struct Clock {
     at: Millis,
     end: Millis,
 }
 
+const DAY_MS: i64 = 24 * 3600 * 1000;
+const OPENS_MS: i64 = 7 * 3600 * 1000;
+const CLOSES_MS: i64 = 18 * 3600 * 1000;
+
 impl Clock {
     fn starting(now: Millis) -> Clock {
+        let week_ago = now.0 - 7 * DAY_MS;
         Clock {
-            at: now.plus_secs(-7 * 24 * 3600),
+            at: Millis(week_ago - week_ago.rem_euclid(DAY_MS) + OPENS_MS),
             end: now,
         }
     }
 
     fn tick(&mut self, secs: i64) -> Millis {
-        let next = self.at.plus_secs(secs);
-        self.at = if next.0 > self.end.0 { self.end } else { next };
+        let mut next = self.at.plus_secs(secs).0;
+        if next.rem_euclid(DAY_MS) >= CLOSES_MS {
+            next = next - next.rem_euclid(DAY_MS) + DAY_MS + OPENS_MS;
+        }
+        self.at = Millis(next.min(self.end.0));
         self.at
     }
 }
@@ -474,7 +483,7 @@ impl Seeder<'_> {
         title: &str,
         body: &str,
     ) -> anyhow::Result<()> {
-        let now = self.clock.tick(6 * 3600);
+        let now = self.clock.tick(3 * 3600);
         let kind = EntryKind::parse(kind).with_context(|| format!("entry kind {kind}"))?;
         let content = EntryContent::new(title, body, vec![])?;
         self.store

@@ -95,11 +95,14 @@ export function AccessLog({ patient }) {
   return html`<section class="card" aria-labelledby="log-title">
     <h2 id="log-title">Journal d’accès</h2>
     <p class="hint">Qui a consulté ou modifié le dossier, quand, et à quel titre.</p>
-    <div class="table-wrap"><table>
+    <div class="table-wrap"><table class="stack">
       <thead><tr><th scope="col">Date</th><th scope="col">Qui</th><th scope="col">Action</th><th scope="col">À quel titre</th><th scope="col">Résultat</th></tr></thead>
       <tbody>${page.items.map((i, n) => html`<tr key=${n}>
-        <td>${dateAndTime(i.at)}</td><td>${personLabel(i.actor_name) || (i.actor_id ? personName(i.actor_id) : '—')}</td>
-        <td>${actionText(i.action)}</td><td>${PURPOSES[i.purpose] || i.purpose}</td><td>${OUTCOMES[i.outcome] || i.outcome}</td>
+        <td data-label="Date">${dateAndTime(i.at)}</td>
+        <td data-label="Qui">${personLabel(i.actor_name) || (i.actor_id ? personName(i.actor_id) : '—')}</td>
+        <td data-label="Action">${actionText(i.action)}</td>
+        <td data-label="À quel titre">${PURPOSES[i.purpose] || i.purpose}</td>
+        <td data-label="Résultat">${OUTCOMES[i.outcome] || i.outcome}</td>
       </tr>`)}</tbody>
     </table></div>
   </section>`;

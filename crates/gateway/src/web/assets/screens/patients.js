@@ -14,7 +14,7 @@ function PatientRow({ p, selected }) {
   return html`<li><a class="row-link" href=${`#/patients/${p.id}`} aria-current=${p.id === selected ? 'true' : undefined} data-patient=${p.id}>
     <span class="row-main">
       <span class="row-title">${p.display_name}</span>
-      <span class="row-sub">Né·e le ${birthDate(p.birth_date)}</span>
+      <span class="row-sub">${{ F: 'Née', M: 'Né' }[p.sex] || 'Né·e'} le ${birthDate(p.birth_date)}</span>
     </span>
   </a></li>`;
 }
