@@ -15,6 +15,18 @@ if [ -f tests/oidc/package.json ]; then
   (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+step "Chromium and ChromeDriver for the browser tests (Debian packages chromium, chromium-driver)"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "chromium and chromium-driver are missing and this is not root: apt-get install chromium chromium-driver" >&2
+    exit 1
+  fi
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } ||
+    { echo "cannot install chromium and chromium-driver: the browser tests cannot run" >&2; exit 1; }
+fi
+chromium --version
+chromedriver --version
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -297,7 +297,7 @@ async fn callbacks_that_do_not_match_a_login_of_this_browser_are_refused() {
 }
 
 #[tokio::test]
-async fn the_home_page_offers_the_personas_and_the_providers_are_listed() {
+async fn the_home_page_is_the_web_client_and_the_personas_and_providers_are_listed() {
     let app = spawn_app().await;
     let r = app.get("/").await;
     assert_eq!(r.status(), 200);
@@ -307,14 +307,49 @@ async fn the_home_page_offers_the_personas_and_the_providers_are_listed() {
             .unwrap()
             .starts_with("text/html")
     );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self';") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
     let page = r.text().await.unwrap();
-    assert!(page.contains("nurse-bernard") && page.contains("login_hint=nurse-bernard"));
+    let script = page
+        .split("<script type=\"module\" src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the shell loads the client");
+    let asset = app.get(script).await;
+    assert_eq!(asset.status(), 200);
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let stale = script.replace("/assets/", "/assets/0");
+    assert_eq!(
+        app.get(&stale).await.status(),
+        404,
+        "an old build id is not served"
+    );
+    let personas: Value = app.get("/sandbox/personas").await.json().await.unwrap();
+    assert!(
+        personas
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["hint"] == "nurse-bernard" && p["provider"] == "psc-sandbox")
+    );
     let providers: Value = app.get("/v1/auth/providers").await.json().await.unwrap();
     assert_eq!(
         providers,
         json!([
-            { "id": "psc-sandbox", "name": "Pro Santé Connect (sandbox)", "kind": "psc" },
-            { "id": "staff-sandbox", "name": "CPTS staff (sandbox)", "kind": "oidc" },
+            { "id": "psc-sandbox", "name": "Pro Santé Connect (bac à sable)", "kind": "psc" },
+            { "id": "staff-sandbox", "name": "Équipe CPTS (bac à sable)", "kind": "oidc" },
         ])
     );
     app.stop().await;

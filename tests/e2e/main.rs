@@ -7,6 +7,7 @@
 )]
 
 mod auth;
+mod browser;
 mod errors;
 mod file;
 mod health;
@@ -17,3 +18,4 @@ mod security;
 mod sessions;
 mod support;
 mod tls;
+mod web;

@@ -54,7 +54,7 @@ struct ApiDoc;
 fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
     let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(http::health::router())
-        .merge(http::home::router())
+        .merge(crate::web::router())
         .merge(http::auth::router())
         .merge(http::me::router())
         .merge(http::patients::router())
@@ -108,6 +108,10 @@ pub fn router(state: AppState) -> Router {
     if state.settings.metrics_listen.is_none() {
         router = router.route("/metrics", get(http::health::metrics_for_admins));
     }
+    let csp = HeaderValue::from_str(&crate::web::content_security_policy(
+        &state.settings.public_url,
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     router
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -150,6 +154,12 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
+        ))
+        // The web client's pages and every other response: scripts, styles and
+        // connections from this origin only.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod http;
@@ -29,6 +30,7 @@ pub mod state;
 pub mod stream;
 pub mod telemetry;
 pub mod tls;
+pub mod web;
 
 use std::future::Future;
 use std::time::Duration;

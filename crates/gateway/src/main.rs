@@ -86,6 +86,9 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let public_url = settings.public_url.clone();
     let demo = settings.demo;
     let gateway = Gateway::build(settings).await?;
+    if demo && cordee_gateway::demo::seed(&gateway.state().store, gateway.state().now()).await? {
+        println!("Demo data created: patients, care teams, file entries and conversations.");
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("CORDEE_LISTEN: cannot listen on {listen}: {e}"))?;

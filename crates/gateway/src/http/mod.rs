@@ -7,7 +7,6 @@ pub mod auth;
 pub mod care_team;
 pub mod entries;
 pub mod health;
-pub mod home;
 pub mod me;
 pub mod messages;
 pub mod notifications;

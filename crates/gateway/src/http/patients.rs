@@ -25,6 +25,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create, list))
+        .routes(routes!(search))
         .routes(routes!(get_one, update, erase))
 }
 
@@ -239,6 +240,36 @@ async fn list(
         items: items.into_iter().map(PatientOut::from).collect(),
         next_cursor,
     }))
+}
+
+/// The search of `GET /v1/patients`, its terms in the body: names and birth dates
+/// must not travel in URLs, which end up in proxy and browser logs.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientSearchBody {
+    /// An INS matricule, or a birth name and a birth date (`DUPONT 1950-03-12` or `DUPONT 12/03/1950`); empty or absent lists every patient you may see.
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Find patients you may see: the same answer as `GET /v1/patients`, with the search
+/// terms in the body.
+#[utoipa::path(post, path = "/v1/patients/search", tag = "patients", request_body = PatientSearchBody,
+    responses((status = 200, body = PatientList), (status = 422, body = Problem)))]
+async fn search(
+    state: State<AppState>,
+    now: Now,
+    actor: Authenticated,
+    ApiJson(body): ApiJson<PatientSearchBody>,
+) -> Result<Json<PatientList>, ApiError> {
+    let query = PatientSearch {
+        q: body.q,
+        cursor: body.cursor,
+        limit: body.limit,
+    };
+    list(state, now, actor, ApiQuery(query)).await
 }
 
 /// One patient (404 if you may not know them, 410 if erased).

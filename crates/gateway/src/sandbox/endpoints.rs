@@ -37,6 +37,36 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(userinfo))
         .routes(routes!(jwks))
         .routes(routes!(end_session))
+        .routes(routes!(persona_list))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PersonaView {
+    /// The `login_hint` that logs in as this persona.
+    pub hint: &'static str,
+    /// `psc-sandbox` or `staff-sandbox`.
+    pub provider: &'static str,
+    pub name: String,
+    /// Who they are, in French.
+    pub who: &'static str,
+}
+
+/// The demo personas, for a login screen's one-click buttons (demo mode only).
+#[utoipa::path(get, path = "/sandbox/personas", tag = "sandbox",
+    responses((status = 200, body = [PersonaView], description = "The personas (demo mode only)")))]
+async fn persona_list(State(state): State<AppState>) -> Result<Json<Vec<PersonaView>>, ApiError> {
+    sandbox(&state)?;
+    Ok(Json(
+        PERSONAS
+            .iter()
+            .map(|p| PersonaView {
+                hint: p.hint,
+                provider: p.idp.provider_id(),
+                name: format!("{} {}", p.given_name, p.family_name),
+                who: p.who,
+            })
+            .collect(),
+    ))
 }
 
 fn sandbox(state: &AppState) -> Result<&Sandbox, ApiError> {

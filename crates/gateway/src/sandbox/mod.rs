@@ -78,8 +78,8 @@ impl Sandbox {
             .map(|idp| ProviderConfig {
                 id: idp.provider_id().into(),
                 name: match idp {
-                    SandboxIdp::Psc => "Pro Santé Connect (sandbox)".into(),
-                    SandboxIdp::Staff => "CPTS staff (sandbox)".into(),
+                    SandboxIdp::Psc => "Pro Santé Connect (bac à sable)".into(),
+                    SandboxIdp::Staff => "Équipe CPTS (bac à sable)".into(),
                 },
                 kind: match idp {
                     SandboxIdp::Psc => ProviderKind::Psc,

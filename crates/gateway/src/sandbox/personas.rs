@@ -80,7 +80,7 @@ pub const PERSONAS: &[Persona] = &[
     Persona {
         hint: "gp-martin",
         idp: SandboxIdp::Psc,
-        who: "médecin généraliste (10, SM54), libéral",
+        who: "médecin généraliste (10, SM54), libérale",
         civility: "DR",
         given_name: "Claire",
         family_name: "Martin",
@@ -95,7 +95,7 @@ pub const PERSONAS: &[Persona] = &[
     Persona {
         hint: "gp-dubois",
         idp: SandboxIdp::Psc,
-        who: "médecin généraliste, libéral and salaried (two activities)",
+        who: "médecin généraliste, libéral et salarié (deux activités)",
         civility: "DR",
         given_name: "Paul",
         family_name: "Dubois",
@@ -171,7 +171,7 @@ pub const PERSONAS: &[Persona] = &[
     Persona {
         hint: "physio-moreau",
         idp: SandboxIdp::Psc,
-        who: "masseur-kinésithérapeute (70), also pédicure-podologue (80): two exercices",
+        who: "masseur-kinésithérapeute (70) et pédicure-podologue (80) : deux exercices",
         civility: "M",
         given_name: "Lucas",
         family_name: "Moreau",
@@ -255,7 +255,7 @@ pub const PERSONAS: &[Persona] = &[
     Persona {
         hint: "coord-garcia",
         idp: SandboxIdp::Staff,
-        who: "CPTS coordinator (cpts role coordinator)",
+        who: "coordinatrice de la CPTS (rôle coordinator)",
         civility: "",
         given_name: "Nadia",
         family_name: "Garcia",
@@ -266,7 +266,7 @@ pub const PERSONAS: &[Persona] = &[
     Persona {
         hint: "admin-roux",
         idp: SandboxIdp::Staff,
-        who: "CPTS administrator (cpts role admin)",
+        who: "administrateur de la CPTS (rôle admin)",
         civility: "",
         given_name: "Hugo",
         family_name: "Roux",
@@ -311,7 +311,7 @@ fn load_persona(hint: &str) -> Option<&'static Persona> {
     let persona: &'static Persona = Box::leak(Box::new(Persona {
         hint: Box::leak(hint.to_string().into_boxed_str()),
         idp: SandboxIdp::Psc,
-        who: "infirmier libéral (60), load-testing account",
+        who: "infirmier libéral (60), compte de test de charge",
         civility: "M",
         given_name: "Charge",
         family_name: Box::leak(format!("Test{n}").into_boxed_str()),

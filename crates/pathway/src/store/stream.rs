@@ -131,8 +131,14 @@ impl Store {
         payload: serde_json::Value,
         now: Millis,
     ) -> Result<()> {
-        self.account_event(tx, account, StreamKind::Account { name, payload }, subject, now)
-            .await
+        self.account_event(
+            tx,
+            account,
+            StreamKind::Account { name, payload },
+            subject,
+            now,
+        )
+        .await
     }
 
     /// Every committed event with `after < cursor <= up_to` (at most `limit`), in

@@ -1,0 +1,150 @@
+// Every string a person reads is French; the API speaks codes. These tables turn
+// codes into words.
+
+export const CATEGORIES = {
+  synthese: 'Synthèse',
+  medical: 'Médical',
+  soins: 'Soins',
+  traitements: 'Traitements',
+  resultats: 'Résultats',
+  social: 'Social',
+  administratif: 'Administratif',
+  rcp: 'Concertation (RCP)',
+};
+
+export const KINDS = { note: 'Note', observation: 'Observation', document: 'Document', photo: 'Photo' };
+
+export const ROLES = {
+  medecin_traitant: 'Médecin traitant',
+  medecin: 'Médecin',
+  infirmier_referent: 'Infirmier·e référent·e',
+  infirmier: 'Infirmier·e',
+  pharmacien: 'Pharmacien·ne',
+  kinesitherapeute: 'Masseur-kinésithérapeute',
+  sage_femme: 'Sage-femme',
+  chirurgien_dentiste: 'Chirurgien-dentiste',
+  auxiliaire: 'Auxiliaire médical·e',
+  psychologue: 'Psychologue',
+  coordinateur: 'Coordinateur·rice',
+  autre: 'Autre',
+};
+
+export const STATUSES = {
+  provisoire: 'Provisoire',
+  recuperee: 'Récupérée',
+  validee: 'Validée',
+  qualifiee: 'Qualifiée',
+};
+
+export const SEXES = { F: 'Féminin', M: 'Masculin', I: 'Indéterminé' };
+
+export const CONVERSATION_KINDS = { patient: 'Fil patient', direct: 'Conversation directe', group: 'Groupe' };
+
+export const PURPOSES = {
+  care: 'Équipe de soins',
+  break_glass: 'Bris de glace',
+  patient_right: 'Droit du patient',
+  administration: 'Administration',
+};
+
+export const OUTCOMES = { allowed: 'Autorisé', denied: 'Refusé', failed: 'Échec' };
+
+export const NOTIFICATIONS = {
+  'care_team.added': 'Vous avez été ajouté·e à l’équipe de soins d’un patient',
+  'break_glass.granted': 'Accès en urgence (bris de glace) au dossier d’un de vos patients',
+};
+
+const ACTIONS = {
+  read: 'consultation', list: 'liste', create: 'création', search: 'recherche', grant: 'accès en urgence',
+  update: 'modification', correct: 'correction', add: 'ajout', remove: 'retrait', erase: 'effacement',
+  export: 'export', upload: 'envoi', edit: 'modification', delete: 'suppression', lookup: 'recherche',
+  entered_in_error: 'marquée erronée', identity_update: 'correction d’identité',
+};
+const SUBJECTS = {
+  patient: 'Patient', entry: 'Entrée du dossier', care_team: 'Équipe de soins', consent: 'Consentement',
+  message: 'Message', conversation: 'Conversation', attachment: 'Pièce jointe', break_glass: 'Bris de glace',
+  access_log: 'Journal d’accès',
+};
+
+/** `entry.read` → "Entrée du dossier : consultation". */
+export function actionText(action) {
+  const [subject, verb] = String(action).split('.');
+  const s = SUBJECTS[subject];
+  const v = ACTIONS[verb];
+  return s && v ? `${s} : ${v}` : action;
+}
+
+/** The matrix column of a profession code (mirrors `ProfessionGroup::of` in
+ *  crates/pathway/src/account.rs; staff have their own column). */
+export function professionGroup(me) {
+  if (!me) return null;
+  if (me.kind === 'staff') return 'staff';
+  const code = me.profession && me.profession.code;
+  return (
+    {
+      10: 'medecin', 50: 'sage_femme', 40: 'dentiste', 21: 'pharmacien', 60: 'infirmier', 70: 'kinesitherapeute',
+      80: 'auxiliaire', 91: 'auxiliaire', 92: 'auxiliaire', 94: 'auxiliaire', 95: 'auxiliaire', 96: 'auxiliaire',
+      93: 'psychologue',
+    }[code] || null
+  );
+}
+
+const ERRORS = {
+  network: 'Connexion impossible. Vérifiez le réseau puis réessayez.',
+  'auth.required': 'Votre session a pris fin : reconnectez-vous.',
+  'auth.session_expired': 'Votre session a pris fin : reconnectez-vous.',
+  'auth.csrf': 'La demande a été refusée par sécurité : rechargez la page.',
+  'patient.not_found': 'Patient introuvable ou accès non autorisé.',
+  'patient.invalid_name': 'Nom ou prénoms invalides : lettres, espaces, tirets ou apostrophes (100 au plus).',
+  'patient.invalid_birth_date': 'Date de naissance invalide (ni future, ni avant 1890).',
+  'patient.invalid_ins': 'Matricule INS ou OID invalide : 15 caractères avec la clé, et l’OID correspondant.',
+  'patient.invalid_birth_place': 'Le code INSEE du lieu de naissance a 5 caractères.',
+  'patient.invalid_query': 'Recherche : un matricule INS, ou un nom de naissance et une date (DUPONT 12/03/1950).',
+  'patient.create_forbidden': 'Votre profil ne permet pas de créer un patient.',
+  'patient.possible_duplicate': 'Ce patient semble déjà exister.',
+  'conflict.duplicate': 'Cet élément existe déjà.',
+  'entry.category_forbidden': 'Votre profession ne peut pas écrire dans cette catégorie.',
+  'entry.category_read_only': 'Votre profession peut lire cette catégorie, pas y écrire.',
+  'entry.category_objected': 'Le patient s’est opposé au partage de cette catégorie.',
+  'entry.invalid_title': 'Le titre est obligatoire (200 caractères au plus).',
+  'entry.body_too_long': 'Le texte est trop long.',
+  'care_team.already_member': 'Cette personne fait déjà partie de l’équipe de soins.',
+  'care_team.reason_required': 'Indiquez le motif de l’ajout.',
+  'care_team.unknown_account': 'Ce compte n’existe pas.',
+  'care_team.not_allowed': 'Seuls le médecin traitant et la coordination peuvent retirer un membre.',
+  'care_team.medecin_traitant_exists': 'Le patient a déjà un médecin traitant.',
+  'break_glass.reason_required': 'Le motif est obligatoire (10 caractères au moins).',
+  'break_glass.health_professionals_only': 'Le bris de glace est réservé aux professionnels de santé.',
+  'break_glass.already_member': 'Vous faites déjà partie de l’équipe de soins.',
+  'break_glass.rate_limited': 'Trop de recherches en urgence : patientez une minute.',
+  'break_glass.ambiguous': 'Plusieurs patients correspondent : précisez avec le matricule INS.',
+  'message.empty': 'Le message est vide.',
+  'message.too_large': 'Le message est trop long.',
+  'message.rate_limited': 'Trop de messages en peu de temps : patientez un instant.',
+  'message.not_sender': 'Seul l’auteur peut modifier ou supprimer ce message.',
+  'conversation.direct_needs_one': 'Une conversation directe se fait avec une seule autre personne.',
+  'conversation.unknown_member': 'Un des comptes choisis n’existe pas.',
+  'conversation.title_required': 'Donnez un titre au groupe.',
+  'conversation.category_forbidden': 'Votre profession ne peut pas ouvrir de fil dans cette catégorie.',
+  'conversation.team_only': 'Seule l’équipe de soins peut ouvrir un fil sur ce patient.',
+  'consent.not_allowed': 'Votre rôle ne permet pas de modifier le consentement.',
+  'consent.informed_in_future': 'La date d’information ne peut pas être future.',
+  'attachment.unsupported_type': 'Seules les photos (JPEG, PNG, WebP, HEIC) et les PDF sont acceptés.',
+  'request.too_large': 'Le fichier est trop volumineux.',
+  'me.exercice_unknown': 'Cet exercice n’existe pas dans votre profil.',
+  'route.not_found': 'Cette fonction n’est pas disponible sur ce serveur.',
+  'policy.denied': 'Accès refusé.',
+};
+
+/** A French sentence for an error from `api.js` (or anything thrown). */
+export function errorText(error) {
+  if (!error) return '';
+  if (ERRORS[error.code]) return ERRORS[error.code];
+  if (error.status === 403) return 'Action non autorisée pour votre profil.';
+  if (error.status === 404) return 'Introuvable ou accès non autorisé.';
+  if (error.status === 409) return 'Conflit : l’élément a changé ou existe déjà.';
+  if (error.status === 422) return `Donnée invalide${error.problem && error.problem.field ? ` (${error.problem.field})` : ''}.`;
+  if (error.status === 429) return 'Trop de demandes : patientez un instant.';
+  if (error.status >= 500) return 'Le serveur a rencontré une erreur ; réessayez dans un instant.';
+  return error.message ? `Erreur : ${error.message}` : 'Une erreur est survenue.';
+}
