@@ -44,7 +44,7 @@ pub fn local_path(redirect_to: Option<&str>) -> Result<String, ApiError> {
     let ok = path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
-        && path.len() <= 1024
+        && path.chars().count() <= 1024
         && !path.chars().any(|c| c.is_control() || c == '\\');
     if ok {
         Ok(path.to_string())
@@ -65,7 +65,7 @@ pub async fn begin(
     now: Millis,
 ) -> Result<LoginStart, ApiError> {
     if let Some(hint) = login_hint
-        && (hint.len() > 256 || hint.chars().any(char::is_control))
+        && (hint.chars().count() > 256 || hint.chars().any(char::is_control))
     {
         return Err(ApiError::bad_request(
             "auth.login_hint_invalid",
