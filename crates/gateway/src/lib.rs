@@ -21,6 +21,7 @@ pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod sandbox;
 pub mod secret;
 pub mod server;

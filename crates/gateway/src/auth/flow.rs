@@ -127,7 +127,9 @@ pub async fn begin(
 /// What the provider sends back to `/v1/auth/callback`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CallbackParams {
+    /// The authorization code.
     pub code: Option<String>,
+    /// The `state` of the login this answers (400 `auth.state_mismatch` otherwise).
     pub state: Option<String>,
     /// RFC 9207: when present it must name the provider the login started with.
     pub iss: Option<String>,

@@ -13,8 +13,9 @@ use super::entries::CATEGORIES;
 use super::wire::parse_enum;
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 const GROUPS: [&str; 9] = [
@@ -38,10 +39,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct MatrixCell {
-    /// Matrix column: `medecin`, `sage_femme`, `dentiste`, `pharmacien`, `infirmier`, `kinesitherapeute`, `auxiliaire`, `psychologue`, `staff`.
+    #[schema(value_type = schemas::ProfessionGroup)]
     pub profession_group: String,
+    #[schema(value_type = schemas::Category)]
     pub category: String,
-    /// `none`, `read` or `write`
+    #[schema(value_type = schemas::AccessLevel)]
     pub access: String,
 }
 
@@ -54,6 +56,8 @@ pub struct Matrix {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAccess {
+    /// `rcp` is read-only for everyone (422 `matrix.rcp_read_only` for `write`).
+    #[schema(value_type = schemas::AccessLevel)]
     pub access: String,
 }
 
@@ -79,8 +83,10 @@ async fn get_matrix(
 
 /// Change one cell of the matrix (CPTS admin; audited).
 #[utoipa::path(put, path = "/v1/access-matrix/{profession_group}/{category}", tag = "administration",
-    params(("profession_group" = String, Path), ("category" = String, Path)), request_body = SetAccess,
-    responses((status = 200, body = MatrixCell), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    params(("profession_group" = schemas::ProfessionGroup, Path), ("category" = schemas::Category, Path)), request_body = SetAccess,
+    responses((status = 200, body = MatrixCell),
+        (status = 403, description = "`matrix.admin_only`: only a CPTS admin changes the matrix."),
+        (status = 422, description = "`request.invalid_field`: the path names no profession group or category; `matrix.rcp_read_only`: `rcp` is written by case conferences only.")))]
 async fn set_cell(
     State(state): State<AppState>,
     Now(now): Now,

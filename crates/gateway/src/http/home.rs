@@ -26,7 +26,7 @@ fn login_link(provider: &str, hint: Option<&str>) -> String {
 }
 
 /// Home page (HTML): login links.
-#[utoipa::path(get, path = "/", tag = "auth",
+#[utoipa::path(get, path = "/", tag = "auth", security(()),
     responses((status = 200, description = "HTML page with login links", content_type = "text/html")))]
 async fn home(State(state): State<AppState>) -> Html<String> {
     let mut body = String::from(
