@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 VERSION=4.32.5 # pinned: scripts/schemathesis_hooks.py leans on its internals
 SEED=${SCHEMATHESIS_SEED:-20261129}
-EXAMPLES=${SCHEMATHESIS_EXAMPLES:-20}
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-15}
 VENV=target/schemathesis/venv
 BIN=${CORDEE_BIN:-target/debug/cordee}
 

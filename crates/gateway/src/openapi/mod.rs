@@ -11,7 +11,9 @@
 //! - a JSON body brings 400 (malformed JSON), 413, 415 and 422 (`request.invalid_field`),
 //!   any other body 413, query parameters 400 (`request.invalid_query`), path
 //!   parameters 404 (a malformed id reads as an unknown one), and every route 500;
-//! - operation ids are unique (a handler name used twice is qualified by its path).
+//! - operation ids are unique (a handler name used twice is qualified by its path);
+//! - a route that creates (201 with an `id`) links to the routes under what it
+//!   created, so that clients (and schemathesis's stateful phase) can follow.
 //!
 //! What a route still declares itself: its success responses, the errors of its own
 //! (with their codes in the description), and the constraints of its inputs
@@ -22,6 +24,7 @@ pub mod schemas;
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::request_body::RequestBody;
 use utoipa::openapi::response::Response;
@@ -89,6 +92,7 @@ pub fn conform(api: &mut OpenApi) {
         }
     }
     unique_operation_ids(api);
+    link_created_resources(api);
 }
 
 /// Every operation of a path, with its method.
@@ -309,6 +313,79 @@ fn unique_operation_ids(api: &mut OpenApi) {
     }
 }
 
+/// `POST /v1/patients` answers 201 with the patient's `id`: it links to every route
+/// of `/v1/patients/{id}…` whose path parameters it can fill (its own, and the new id).
+fn link_created_resources(api: &mut OpenApi) {
+    let schemas_with_id: Vec<String> = api
+        .components
+        .iter()
+        .flat_map(|c| c.schemas.iter())
+        .filter(|(_, s)| has_id(s))
+        .map(|(name, _)| Ref::from_schema_name(name.as_str()).ref_location)
+        .collect();
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (_, op) in operations(item) {
+            if let Some(id) = &op.operation_id {
+                targets.push((path.clone(), id.clone()));
+            }
+        }
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (_, op) in operations(item) {
+            let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") else {
+                continue;
+            };
+            let creates = created.content.values().any(|c| {
+                matches!(c, RefOr::T(Content { schema: Some(RefOr::Ref(r)), .. }) if schemas_with_id.contains(&r.ref_location))
+            });
+            if !creates {
+                continue;
+            }
+            let own: Vec<&str> = path_parameters(path);
+            for (target, operation_id) in &targets {
+                let Some(rest) = target.strip_prefix(&format!("{path}/")) else {
+                    continue;
+                };
+                let mut segments = rest.split('/');
+                let Some(new) = segments
+                    .next()
+                    .and_then(|s| s.strip_prefix('{'))
+                    .and_then(|s| s.strip_suffix('}'))
+                else {
+                    continue;
+                };
+                if segments.any(|s| s.starts_with('{')) {
+                    continue;
+                }
+                let mut link = LinkBuilder::new()
+                    .operation_id(operation_id.clone())
+                    .parameter(new, "$response.body#/id");
+                for p in &own {
+                    link = link.parameter(*p, format!("$request.path.{p}"));
+                }
+                created
+                    .links
+                    .insert(operation_id.clone(), RefOr::T(link.build()));
+            }
+        }
+    }
+}
+
+fn has_id(schema: &RefOr<Schema>) -> bool {
+    match schema {
+        RefOr::T(Schema::Object(o)) => o.properties.contains_key("id"),
+        RefOr::T(Schema::AllOf(all)) => all.items.iter().any(has_id),
+        _ => false,
+    }
+}
+
+fn path_parameters(path: &str) -> Vec<&str> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -380,6 +457,38 @@ mod tests {
                     let forbidden = op["responses"]["403"]["description"].as_str().unwrap();
                     assert!(forbidden.contains("auth.csrf"), "{method} {path}");
                 }
+            }
+        }
+    }
+
+    /// `Option<T>` becomes `oneOf [T, null]`: `T` must not admit null too, or null
+    /// matches both branches and `oneOf` refuses it.
+    #[test]
+    fn null_matches_one_branch_of_a_one_of() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let admits_null = |s: &Value| {
+            let s = match s["$ref"].as_str() {
+                Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+                None => s,
+            };
+            s["type"] == "null"
+                || s["type"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| t == "null"))
+        };
+        let mut stack = vec![doc.clone()];
+        while let Some(v) = stack.pop() {
+            match &v {
+                Value::Object(map) => {
+                    if let Some(Value::Array(branches)) = map.get("oneOf") {
+                        let nulls = branches.iter().filter(|b| admits_null(b)).count();
+                        assert!(nulls <= 1, "null matches {nulls} branches of {v}");
+                    }
+                    stack.extend(map.values().cloned());
+                }
+                Value::Array(items) => stack.extend(items.iter().cloned()),
+                _ => {}
             }
         }
     }

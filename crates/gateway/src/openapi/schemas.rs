@@ -41,16 +41,14 @@ pub fn trimmed_pattern(min: usize, max: usize) -> String {
     format!("^{WS}*{NOT_WS}{inner}{WS}*$")
 }
 
-/// A string schema with a pattern and a description.
+/// A string schema with a pattern and a description. Never nullable itself: a field
+/// that may be null says `Option<…>`, which utoipa turns into `oneOf [this, null]`
+/// (a nullable `this` would make null match both, which `oneOf` refuses).
 fn text(pattern: &str, description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(Some(pattern))
         .description(Some(description))
-}
-
-fn nullable_text(pattern: &str, description: &str) -> ObjectBuilder {
-    text(pattern, description).schema_type(SchemaType::from_iter([Type::String, Type::Null]))
 }
 
 /// The words of a closed list, as the API writes them (its serde names).
@@ -291,13 +289,13 @@ const MATRICULE_DOC: &str = "Matricule INS: 15 characters, the last two a key (9
 
 named!(
     /// An INS matricule, or blank/null for none.
-    InsMatricule => nullable_text(&format!("^{WS}*$|^{MATRICULE}$"), MATRICULE_DOC)
+    InsMatricule => text(&format!("^{WS}*$|^{MATRICULE}$"), MATRICULE_DOC)
         .format(Some(SchemaFormat::Custom(MATRICULE_FORMAT.into())))
 );
 
 named!(
     /// The OID of an INS matricule, or blank/null for none.
-    InsOid => nullable_text(
+    InsOid => text(
         &format!("^{WS}*(?:{})?{WS}*$", oids()),
         "OID of the matricule: `1.2.250.1.213.1.4.8` (NIR), `.9` (NIA), `.10` (NIR de test), \
          `.11` (NIR de démonstration); required with `ins_matricule`, refused without it. \
@@ -321,7 +319,7 @@ named!(
 );
 
 named!(
-    OptionalPersonName => nullable_text(
+    OptionalPersonName => text(
         &format!("^{WS}*$|^{}$", name_pattern()),
         "1 to 100 letters, spaces, hyphens or apostrophes; blank or null for none.",
     )
@@ -336,7 +334,7 @@ named!(
 );
 
 named!(
-    BirthPlaceCode => nullable_text(
+    BirthPlaceCode => text(
         &format!("^{WS}*(?:[0-9ABab]{{5}})?{WS}*$"),
         "INSEE code of the birth place (5 characters, `2A`/`2B` for Corsica); blank or null for none.",
     )
@@ -401,7 +399,7 @@ named!(
 );
 
 named!(
-    ConversationTitle => nullable_text(
+    ConversationTitle => text(
         &format!("^{WS}*$|{}", trimmed_pattern(1, 200)),
         "At most 200 characters once trimmed; blank or null for none (a group needs one).",
     )
