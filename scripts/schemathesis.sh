@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Checks that the OpenAPI document tells the truth: runs schemathesis, with all its
-# checks, against the real gateway in demo mode, authenticated as the sandbox persona
-# gp-martin, and fails on any failure.
+# checks, against the real gateway in demo mode, authenticated as a sandbox persona
+# (gp-martin), and fails on any failure.
 #
 #   scripts/schemathesis.sh sqlite                 # a fresh SQLite file in a temp folder
 #   scripts/schemathesis.sh postgres ADMIN_URL     # a fresh database, dropped at the end
 #
 # Reproducible and bounded: a fixed seed and example count (SCHEMATHESIS_SEED,
 # SCHEMATHESIS_EXAMPLES to explore further), one worker, no example database.
+# SCHEMATHESIS_PERSONA runs as another sandbox persona (e.g. admin-roux).
 # Extra arguments after the database go to `st run` (e.g. --include-path /v1/patients).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,11 @@ SEED=${SCHEMATHESIS_SEED:-20261129}
 EXAMPLES=${SCHEMATHESIS_EXAMPLES:-15}
 VENV=target/schemathesis/venv
 BIN=${CORDEE_BIN:-target/debug/cordee}
+PERSONA=${SCHEMATHESIS_PERSONA:-gp-martin}
+case "$PERSONA" in
+  coord-* | admin-*) PROVIDER=staff-sandbox ;;
+  *) PROVIDER=psc-sandbox ;;
+esac
 
 log() { echo "schemathesis.sh: $*" >&2; }
 fail() { log "FATAL: $*"; exit 1; }
@@ -77,7 +83,7 @@ curl -fs "$base/readyz" >/dev/null || { cat "$work/gateway.log" >&2; fail "the g
 # Log in as a persona the way a browser does, then trade the session for a bearer token.
 jar=$work/cookies
 curl -fsS -L -c "$jar" -b "$jar" -o /dev/null \
-  "$base/v1/auth/login?provider=psc-sandbox&login_hint=gp-martin" || fail "login failed"
+  "$base/v1/auth/login?provider=$PROVIDER&login_hint=$PERSONA" || fail "login failed"
 csrf=$(awk '$6 == "cordee_csrf" { print $7 }' "$jar")
 [ -n "$csrf" ] || fail "no cordee_csrf cookie after login"
 token=$(curl -fsS -c "$jar" -b "$jar" -X POST -H "X-CSRF-Token: $csrf" "$base/v1/auth/tokens" |
@@ -106,4 +112,4 @@ if [ "$status" -ne 0 ]; then
   tail -n 40 "$work/gateway.log" >&2 || true
   fail "schemathesis found failures on $db_kind (exit $status)"
 fi
-log "no failure on $db_kind (seed $SEED, $EXAMPLES examples per operation)"
+log "no failure on $db_kind (as $PERSONA, seed $SEED, $EXAMPLES examples per operation)"

@@ -13,11 +13,11 @@ exact:
   type. Schemathesis sends a real file for the image types it knows; the other types
   the document lists (PDF, HEIC/HEIF, `application/octet-stream`) get one too.
 - `positive_data_acceptance` (replaced by `positive_data_acceptance_but_facts`): the
-  built-in check fails when a request valid by the document is refused with 400 or
-  422. Some refusals depend on facts no document can hold: an id in a body that names
-  nothing (yet), a time relative to now, a profession that does not fit a role, the
-  one-time `state` of a login. Those are allowed below by their stable `code` — and
-  only those: any other 400 or 422 to a valid request still fails the run. A matricule
+  built-in check fails when a request valid by the document is refused with 400, 410
+  or 422. Some refusals depend on facts no document can hold: an id in a body that
+  names nothing (yet), a time relative to now, a profession that does not fit a role,
+  the one-time `state` of a login, a patient erased meanwhile. Those are allowed below by their stable `code` — and
+  only those: any other 400, 410 or 422 to a valid request still fails the run. A matricule
   whose key is wrong is refused too (422 `patient.invalid_ins`/`invalid_query`): the
   coverage phase builds values from the pattern without the format; that refusal is
   allowed only when the request does carry a matricule of the right shape and a wrong
@@ -55,6 +55,8 @@ REFUSED_BY_FACTS = {
     "matrix.rcp_read_only",
     # A callback answers a login this browser started; its `state` cannot be drawn.
     "auth.state_mismatch",
+    # 410: the patient was erased (by an admin, earlier in the run); like a 404.
+    "patient.erased",
 }
 
 
@@ -121,7 +123,7 @@ def _problem_code(response):
 def positive_data_acceptance_but_facts(ctx, response, case):
     """`positive_data_acceptance`, except refusals that depend on facts (see above)."""
     code = _problem_code(response)
-    if response.status_code in (400, 422) and code in REFUSED_BY_FACTS:
+    if response.status_code in (400, 410, 422) and code in REFUSED_BY_FACTS:
         return True
     if response.status_code == 422 and code in ("patient.invalid_ins", "patient.invalid_query") and _carries_wrong_key(case):
         return True

@@ -455,10 +455,8 @@ async fn list_messages(
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "messaging", params(("id" = uuid::Uuid, Path)), request_body = SendBody,
     responses((status = 201, body = MessageOut, description = "Sent."),
         (status = 200, body = MessageOut, description = "Already sent with this `client_id` (a retry)."),
-        (status = 403, description = "`conversation.category_forbidden`: your profession no longer writes in this patient thread."),
         (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it."),
         (status = 409, description = "`message.client_id_reused`: this `client_id` named another message."),
-        (status = 410, description = "`patient.erased`: the thread's patient was erased."),
         (status = 422, description = "`message.invalid_client_id`, `message.too_large`, `message.empty`, `message.too_many_attachments`, `message.too_many_mentions`; `message.unknown_attachment`, `message.unknown_reply_to`, `message.unknown_mention`: an id names nothing you may use here; `message.unknown_cursor`: `reply_to` is not a message id; `request.invalid_field`: a mention is not an account id."),
         (status = 429, description = "`message.rate_limited`: too many messages this minute; `retry_after` says when to retry.")))]
 async fn send(
@@ -524,7 +522,6 @@ async fn send(
         (status = 403, description = "`message.not_sender`: only the sender edits a message."),
         (status = 404, description = "`conversation.not_found`, `message.not_found`: no such conversation or message, or you may not read it."),
         (status = 409, description = "`message.deleted`: a deleted message is not edited."),
-        (status = 410, description = "`patient.erased`: the thread's patient was erased."),
         (status = 422, description = "`message.empty`: the body is blank; `message.too_large`: it is over the limit.")))]
 async fn edit(
     State(state): State<AppState>,
@@ -560,8 +557,7 @@ async fn edit(
     params(("id" = uuid::Uuid, Path), ("message_id" = uuid::Uuid, Path)),
     responses((status = 200, body = MessageOut, description = "The tombstone."),
         (status = 403, description = "`message.not_sender`: only the sender deletes a message."),
-        (status = 404, description = "`conversation.not_found`, `message.not_found`: no such conversation or message, or you may not read it."),
-        (status = 410, description = "`patient.erased`: the thread's patient was erased.")))]
+        (status = 404, description = "`conversation.not_found`, `message.not_found`: no such conversation or message, or you may not read it.")))]
 async fn delete(
     State(state): State<AppState>,
     Now(now): Now,
