@@ -54,6 +54,7 @@ cleanup() {
   fi
   if [ -n "$database" ]; then
     psql "$admin_url" -qc "drop database if exists \"$database\" with (force)" >/dev/null 2>&1 ||
+      psql "$admin_url" -qc "drop database if exists \"$database\"" >/dev/null 2>&1 ||
       log "could not drop database $database"
   fi
   rm -rf "$work"

@@ -126,6 +126,7 @@ pub async fn begin(
 
 /// What the provider sends back to `/v1/auth/callback`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackParams {
     /// The authorization code.
     pub code: Option<String>,

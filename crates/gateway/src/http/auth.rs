@@ -96,6 +96,7 @@ async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderView>> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginParams {
     /// A provider id from `/v1/auth/providers`.
     pub provider: String,

@@ -158,12 +158,26 @@ fn conform_operation(method: &str, op: &mut Operation) {
     }
     add(op, StatusCode::INTERNAL_SERVER_ERROR, INTERNAL);
     for (status, response) in op.responses.responses.iter_mut() {
-        if let RefOr::T(response) = response
-            && is_error(status)
-        {
-            as_problem(status, response);
+        if let RefOr::T(response) = response {
+            if is_error(status) {
+                as_problem(response);
+            }
+            if response.description.trim().is_empty() {
+                // OpenAPI requires one; the reason phrase says enough for a success.
+                response.description = reason(status);
+            }
         }
     }
+}
+
+fn reason(status: &str) -> String {
+    status
+        .parse::<u16>()
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+        .to_string()
 }
 
 /// A parameter is absent or has a value; `Option<T>` in a `value_type` makes utoipa
@@ -245,7 +259,7 @@ fn add(op: &mut Operation, status: StatusCode, codes: &str) {
 
 /// An error answered by `ApiError` is problem+json. A route that documents another
 /// body for an error (the sandbox's OAuth errors) keeps it.
-fn as_problem(status: &str, response: &mut Response) {
+fn as_problem(response: &mut Response) {
     let problem_only = response.content.values().all(|c| match c {
         RefOr::T(c) => is_problem_ref(c),
         RefOr::Ref(_) => false,
@@ -256,15 +270,6 @@ fn as_problem(status: &str, response: &mut Response) {
             PROBLEM_JSON.into(),
             RefOr::T(Content::new(Some(Ref::from_schema_name(Problem::name())))),
         );
-    }
-    if response.description.trim().is_empty() {
-        response.description = status
-            .parse::<u16>()
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("Error")
-            .to_string();
     }
 }
 
@@ -428,6 +433,14 @@ mod tests {
                     "{method} {path} {status}"
                 );
             }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "OpenAPI requires a description: {method} {path} {status}"
+                );
+            }
         }
     }
 
@@ -490,6 +503,25 @@ mod tests {
                 Value::Array(items) => stack.extend(items.iter().cloned()),
                 _ => {}
             }
+        }
+    }
+
+    /// `IntoParams` without `parameter_in = Query` makes path parameters of query ones.
+    #[test]
+    fn path_parameters_are_those_of_the_path() {
+        let doc = document();
+        for (path, method, op) in operations_of(&doc) {
+            let mut documented: Vec<&str> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            documented.sort_unstable();
+            let mut templated = path_parameters(&path);
+            templated.sort_unstable();
+            assert_eq!(documented, templated, "{method} {path}");
         }
     }
 
