@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test on SQLite
-# and again on PostgreSQL (started here if needed). Fails loudly; never skips.
+# and again on PostgreSQL (started here if needed), then schemathesis against the
+# OpenAPI document on each. Fails loudly; never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,25 @@ run_suite() { # label, then env assignments
 
 run_suite SQLite CORDEE_TEST_POSTGRES_URL=
 run_suite PostgreSQL "CORDEE_TEST_POSTGRES_URL=$PG_URL"
+
+# The OpenAPI document against the real gateway (docs/openapi.md).
+run_schemathesis() { # label, then the arguments of scripts/schemathesis.sh
+  local label=$1; shift
+  step "schemathesis on $label"
+  local out
+  out=$(mktemp)
+  if ! ./scripts/schemathesis.sh "$@" 2>&1 | tee "$out"; then
+    echo "schemathesis failed on $label" >&2
+    exit 1
+  fi
+  local cases
+  cases=$(grep -Eo '[0-9]+ generated, [0-9]+ passed' "$out" | tail -n 1)
+  summary+=("schemathesis on $label: ${cases:-?}, 0 failures")
+  rm -f "$out"
+}
+
+run_schemathesis SQLite sqlite
+run_schemathesis PostgreSQL postgres "$PG_URL"
 
 # Databases made by the PostgreSQL pass are dropped here rather than in each test.
 if command -v psql >/dev/null 2>&1; then

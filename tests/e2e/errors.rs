@@ -61,3 +61,43 @@ async fn a_wrongly_typed_field_is_named() {
     problem(r, 415, "request.unsupported_media_type").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_stream_refuses_a_plain_request_as_a_problem() {
+    // axum's own refusal is plain text; the document promises problem+json.
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    problem(gp.get("/v1/stream").await, 400, "stream.websocket_required").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn message_cursors_are_cursors() {
+    // `after`/`before` read like every list's cursor: empty is none, a malformed one 400.
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    let nurse = app.login("nurse-bernard").await;
+    let r = gp
+        .post_json(
+            "/v1/conversations",
+            &serde_json::json!({ "kind": "direct", "member_ids": [nurse.id] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let conv = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let empty = gp
+        .get(&format!("/v1/conversations/{conv}/messages?after=&before="))
+        .await;
+    assert_eq!(empty.status(), 200);
+    problem(
+        gp.get(&format!("/v1/conversations/{conv}/messages?after=nope"))
+            .await,
+        400,
+        "request.invalid_cursor",
+    )
+    .await;
+    app.stop().await;
+}

@@ -75,14 +75,20 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every route, as served on `/v1/openapi.json` outside demo mode.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = api_routes(false).split_for_parts();
+    let (_, mut api) = api_routes(false).split_for_parts();
+    crate::openapi::conform(&mut api);
     api
 }
 
 pub fn router(state: AppState) -> Router {
     // Install the recorder before the first request is counted.
     let _ = crate::metrics::handle();
-    let (routes, api) = api_routes(state.sandbox.is_some()).split_for_parts();
+    let (routes, mut api) = api_routes(state.sandbox.is_some()).split_for_parts();
+    crate::openapi::conform(&mut api);
+    http::auth::document(&mut api, &state.auth.providers);
+    if let Some(sandbox) = &state.sandbox {
+        crate::sandbox::document(&mut api, sandbox);
+    }
     let api_json = Arc::new(api.to_pretty_json().unwrap_or_else(|_| "{}".into()));
     let body_limit = state.settings.body_limit;
     // Browsers ignore HSTS over plain HTTP, and a loopback demo must stay reachable.

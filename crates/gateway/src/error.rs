@@ -23,7 +23,7 @@ pub struct ApiError {
 }
 
 /// The body of a problem+json response (RFC 9457) with Cordée's `code`.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize)]
 pub struct Problem {
     /// A URN naming the problem kind: `urn:cordee:problem:{code}`.
     #[serde(rename = "type")]
@@ -34,9 +34,63 @@ pub struct Problem {
     /// Stable machine-readable code, for example `patient.not_found`.
     pub code: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
     pub extra: Option<serde_json::Value>,
 }
+
+/// Written by hand: the flattened `extra` has members of its own (`field`,
+/// `retry_after`) that a derive cannot name.
+impl utoipa::PartialSchema for Problem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        const CODE: &str = "[a-z][a-z0-9_]*(?:\\.[a-z][a-z0-9_]*)+";
+        let string = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .description(Some(
+                "An error (RFC 9457 problem details) with Cordée's stable `code`; 5xx say \
+                 nothing of what failed inside. Extra members may name the field at fault \
+                 (`field`) or when to retry (`retry_after`).",
+            ))
+            .property(
+                "type",
+                string("A URN naming the problem kind: `urn:cordee:problem:{code}`.")
+                    .pattern(Some(format!("^urn:cordee:problem:{CODE}$"))),
+            )
+            .required("type")
+            .property("title", string("The HTTP status's reason phrase."))
+            .required("title")
+            .property(
+                "status",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(400))
+                    .maximum(Some(599)),
+            )
+            .required("status")
+            .property("detail", string("What happened, for a person to read."))
+            .required("detail")
+            .property(
+                "code",
+                string("Stable machine-readable code, for example `patient.not_found`.")
+                    .pattern(Some(format!("^{CODE}$"))),
+            )
+            .required("code")
+            .property("field", string("The request member at fault, when one is."))
+            .property(
+                "retry_after",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .description(Some("Seconds to wait before retrying (rate limits).")),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Problem {}
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod keys;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 pub mod sandbox;
 pub mod secret;
 pub mod server;

@@ -21,7 +21,7 @@ text_enum! {
 impl IdentityStatus {
     /// A recovered or qualified identity comes from the INS teleservice, so it has
     /// a matricule.
-    fn needs_ins(self) -> bool {
+    pub fn needs_ins(self) -> bool {
         matches!(self, IdentityStatus::Recuperee | IdentityStatus::Qualifiee)
     }
 }

@@ -44,7 +44,7 @@ pub fn local_path(redirect_to: Option<&str>) -> Result<String, ApiError> {
     let ok = path.starts_with('/')
         && !path.starts_with("//")
         && !path.starts_with("/\\")
-        && path.len() <= 1024
+        && path.chars().count() <= 1024
         && !path.chars().any(|c| c.is_control() || c == '\\');
     if ok {
         Ok(path.to_string())
@@ -65,7 +65,7 @@ pub async fn begin(
     now: Millis,
 ) -> Result<LoginStart, ApiError> {
     if let Some(hint) = login_hint
-        && (hint.len() > 256 || hint.chars().any(char::is_control))
+        && (hint.chars().count() > 256 || hint.chars().any(char::is_control))
     {
         return Err(ApiError::bad_request(
             "auth.login_hint_invalid",
@@ -121,8 +121,11 @@ pub async fn begin(
 
 /// What the provider sends back to `/v1/auth/callback`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackParams {
+    /// The authorization code.
     pub code: Option<String>,
+    /// The `state` of the login this answers (400 `auth.state_mismatch` otherwise).
     pub state: Option<String>,
     /// RFC 9207: when present it must name the provider the login started with.
     pub iss: Option<String>,

@@ -9,11 +9,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::wire::{PageQuery, page_of, parse_enum};
+use super::wire::{MatrixPage, page_of, parse_enum};
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,10 +25,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct MatrixCell {
-    /// Matrix column: `medecin`, `sage_femme`, `dentiste`, `pharmacien`, `infirmier`, `kinesitherapeute`, `auxiliaire`, `psychologue`, `staff`.
+    #[schema(value_type = schemas::ProfessionGroup)]
     pub profession_group: String,
+    #[schema(value_type = schemas::Category)]
     pub category: String,
-    /// `none`, `read` or `write`
+    #[schema(value_type = schemas::AccessLevel)]
     pub access: String,
 }
 
@@ -40,16 +42,19 @@ pub struct Matrix {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetAccess {
+    /// `rcp` is read-only for everyone (422 `matrix.rcp_read_only` for `write`).
+    #[schema(value_type = schemas::AccessLevel)]
     pub access: String,
 }
 
 /// The profession × category matrix in force.
-#[utoipa::path(get, path = "/v1/access-matrix", tag = "administration", params(PageQuery), responses((status = 200, body = Matrix)))]
+#[utoipa::path(get, path = "/v1/access-matrix", tag = "administration", params(MatrixPage), responses((status = 200, body = Matrix)))]
 async fn get_matrix(
     State(state): State<AppState>,
     Authenticated(_actor): Authenticated,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<MatrixPage>,
 ) -> Result<Json<Matrix>, ApiError> {
+    let page = page.page();
     // 72 cells at most: read them all, page here. The cursor is the last cell's
     // `group/category`.
     let cells: Vec<MatrixCell> = state
@@ -84,8 +89,10 @@ async fn get_matrix(
 
 /// Change one cell of the matrix (CPTS admin; audited).
 #[utoipa::path(put, path = "/v1/access-matrix/{profession_group}/{category}", tag = "administration",
-    params(("profession_group" = String, Path), ("category" = String, Path)), request_body = SetAccess,
-    responses((status = 200, body = MatrixCell), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    params(("profession_group" = schemas::ProfessionGroup, Path), ("category" = schemas::Category, Path)), request_body = SetAccess,
+    responses((status = 200, body = MatrixCell),
+        (status = 403, description = "`matrix.admin_only`: only a CPTS admin changes the matrix."),
+        (status = 422, description = "`request.invalid_field`: the path names no profession group or category; `matrix.rcp_read_only`: `rcp` is written by case conferences only.")))]
 async fn set_cell(
     State(state): State<AppState>,
     Now(now): Now,

@@ -20,8 +20,9 @@ use utoipa_axum::routes;
 use super::wire::ts;
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ApiPath;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,10 +34,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct AttachmentOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
     /// What the bytes are (detected from their content, not from the declared type).
     pub content_type: String,
     pub size: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -54,8 +57,19 @@ impl From<AttachmentMeta> for AttachmentOut {
 /// Upload a photo (JPEG, PNG, WebP, HEIC) or a PDF as the raw request body; attach
 /// the returned id to an entry or a message.
 #[utoipa::path(post, path = "/v1/attachments", tag = "attachments",
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
-    responses((status = 201, body = AttachmentOut), (status = 413, body = Problem), (status = 422, body = Problem)))]
+    request_body(description = "The file's bytes. Their first bytes decide what they are; the declared `Content-Type` is not trusted.",
+        content(
+            (schemas::FileBytes = "image/jpeg"),
+            (schemas::FileBytes = "image/png"),
+            (schemas::FileBytes = "image/webp"),
+            (schemas::FileBytes = "image/heic"),
+            (schemas::FileBytes = "image/heif"),
+            (schemas::FileBytes = "application/pdf"),
+            (schemas::FileBytes = "application/octet-stream"))),
+    responses((status = 201, body = AttachmentOut),
+        (status = 400, description = "`request.unreadable_body`: the upload was interrupted."),
+        (status = 413, description = "`request.too_large`: larger than the attachment limit (20 MiB by default)."),
+        (status = 422, description = "`attachment.unsupported_type`: not a JPEG, PNG, WebP, HEIC/HEIF image or a PDF; `attachment.empty`: no bytes.")))]
 async fn upload(
     State(state): State<AppState>,
     Now(now): Now,
@@ -123,8 +137,17 @@ async fn abort(store: &Store, upload: Option<Upload>, now: Millis) {
 }
 
 /// Download an attachment (streamed; `Content-Disposition: attachment`, never sniffed).
-#[utoipa::path(get, path = "/v1/attachments/{id}", tag = "attachments", params(("id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[utoipa::path(get, path = "/v1/attachments/{id}", tag = "attachments", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The file, typed by what it is.",
+            content(
+                (schemas::FileBytes = "image/jpeg"),
+                (schemas::FileBytes = "image/png"),
+                (schemas::FileBytes = "image/webp"),
+                (schemas::FileBytes = "image/heic"),
+                (schemas::FileBytes = "image/heif"),
+                (schemas::FileBytes = "application/pdf"))),
+        (status = 404, description = "`attachment.not_found`: no such attachment, or you may not read what holds it."),
+        (status = 410, description = "`patient.erased`: the patient it belongs to was erased.")))]
 async fn download(
     State(state): State<AppState>,
     Now(now): Now,

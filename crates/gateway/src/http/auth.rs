@@ -19,10 +19,11 @@ use crate::auth::session::{self, Credential, FLOW_COOKIE, SESSION_COOKIE, cookie
 use crate::auth::{CurrentSession, token};
 use crate::clock::Now;
 use crate::config::ProviderKind;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::http::page;
 use crate::http::wire::{PageQuery, page_of, parse_cursor};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -38,14 +39,44 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ProviderView {
+    /// What `/v1/auth/login?provider=` takes.
     pub id: String,
     pub name: String,
-    /// `psc` or `oidc`
+    #[schema(value_type = schemas::ProviderKind)]
     pub kind: &'static str,
 }
 
+/// This deployment's facts the annotations cannot know: the providers `provider`
+/// names.
+pub fn document(api: &mut utoipa::openapi::OpenApi, providers: &crate::auth::Providers) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let Some(op) = api
+        .paths
+        .paths
+        .get_mut("/v1/auth/login")
+        .and_then(|item| item.get.as_mut())
+    else {
+        return;
+    };
+    let ids: Vec<String> = providers.iter().map(|p| p.id.clone()).collect();
+    for p in op.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = p
+            && p.name == "provider"
+            && !ids.is_empty()
+        {
+            p.schema = Some(RefOr::T(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(ids.clone()))
+                    .into(),
+            ));
+        }
+    }
+}
+
 /// The identity providers users can log in with.
-#[utoipa::path(get, path = "/v1/auth/providers", tag = "auth",
+#[utoipa::path(get, path = "/v1/auth/providers", tag = "auth", security(()),
     responses((status = 200, body = [ProviderView])))]
 async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderView>> {
     Json(
@@ -66,21 +97,25 @@ async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderView>> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginParams {
     /// A provider id from `/v1/auth/providers`.
     pub provider: String,
-    /// Passed to the provider (OIDC `login_hint`); in the sandbox, a persona name.
+    #[param(value_type = Option<schemas::LoginHint>)]
     pub login_hint: Option<String>,
-    /// Where to land after login: a path on this site. Default `/`.
+    #[param(value_type = Option<schemas::LocalPath>)]
     pub redirect_to: Option<String>,
 }
 
 /// Starts a login: 302 to the provider's authorization endpoint.
-#[utoipa::path(get, path = "/v1/auth/login", tag = "auth", params(LoginParams),
-    responses((status = 302, description = "To the identity provider"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/auth/login", tag = "auth", params(LoginParams), security(()),
+    responses((status = 302, description = "To the identity provider; sets the `cordee_login` cookie that binds the callback to this browser.",
+            headers(("Location" = String, description = "The provider's authorization endpoint"))),
+        (status = 400, description = "`auth.provider_unknown`: no such provider; `auth.login_hint_invalid`; `auth.redirect_invalid`: `redirect_to` is not a path on this site."),
+        (status = 429, description = "`auth.rate_limited`: too many logins from your address this minute.",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`auth.provider_unavailable`: the provider cannot be reached."),
+        (status = 503, description = "`internal.database_busy`: retry in a moment.")))]
 async fn login(
     State(state): State<AppState>,
     Now(now): Now,
@@ -123,13 +158,16 @@ async fn login(
 
 /// The provider's redirect back: validates everything, opens the session, sets the
 /// cookies and redirects to `redirect_to`.
-#[utoipa::path(get, path = "/v1/auth/callback", tag = "auth", params(CallbackParams),
-    responses((status = 302, description = "Logged in; cookies cordee_session and cordee_csrf set"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 429, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/v1/auth/callback", tag = "auth", params(CallbackParams), security(()),
+    responses((status = 302, description = "Logged in; cookies `cordee_session` and `cordee_csrf` set.",
+            headers(("Location" = String, description = "`redirect_to` of the login, or `/`"))),
+        (status = 400, description = "`auth.state_mismatch`: no login of this browser has this `state` (or it was used, or is too old); `auth.provider_unknown`; `auth.code_missing`."),
+        (status = 401, description = "`auth.provider_denied`: the provider refused; `auth.code_rejected`; `auth.id_token_*`: the ID token failed a check; `auth.userinfo_invalid`."),
+        (status = 403, description = "`auth.identity_missing`, `auth.role_missing`: the provider's answer does not make a Cordée account."),
+        (status = 429, description = "`auth.rate_limited`: too many logins from your address this minute.",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 502, description = "`auth.provider_unavailable`: the provider cannot be reached."),
+        (status = 503, description = "`internal.database_busy`: retry in a moment.")))]
 async fn callback(
     State(state): State<AppState>,
     Now(now): Now,
@@ -185,10 +223,12 @@ async fn callback(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BearerToken {
     /// The id of the bearer session (see `/v1/auth/sessions`).
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
     /// Send as `Authorization: Bearer …`. Shown once; stored only hashed.
     pub token: String,
-    /// RFC 3339; the end of the login it derives from.
+    /// The end of the login it derives from.
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -196,9 +236,7 @@ pub struct BearerToken {
 /// no longer than the login it comes from (it expires with it and ends when that login
 /// is logged out or revoked) and keeps its chosen exercice.
 #[utoipa::path(post, path = "/v1/auth/tokens", tag = "auth",
-    responses((status = 201, body = BearerToken),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = BearerToken)))]
 async fn tokens(
     State(state): State<AppState>,
     Now(now): Now,
@@ -254,9 +292,7 @@ pub struct LoggedOut {
 
 /// Ends the current session (and clears the cookies).
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth",
-    responses((status = 200, body = LoggedOut),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = LoggedOut)))]
 async fn logout(
     State(state): State<AppState>,
     Now(now): Now,
@@ -317,13 +353,17 @@ async fn end_session_url(state: &AppState, s: &cordee_pathway::session::Session)
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
-    /// `browser` or `bearer`
+    #[schema(value_type = schemas::SessionKind)]
     pub kind: &'static str,
     pub provider_id: String,
     pub user_agent: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// The session this request was made with.
     pub current: bool,
@@ -337,8 +377,7 @@ pub struct SessionList {
 
 /// The caller's open sessions, newest first.
 #[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth", params(PageQuery),
-    responses((status = 200, body = SessionList),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SessionList)))]
 async fn list_sessions(
     State(state): State<AppState>,
     Now(now): Now,
@@ -382,11 +421,9 @@ async fn list_sessions(
 
 /// Ends one of the caller's sessions (a lost phone, a forgotten browser).
 #[utoipa::path(delete, path = "/v1/auth/sessions/{id}", tag = "auth",
-    params(("id" = String, Path, description = "Session id")),
+    params(("id" = uuid::Uuid, Path, description = "Session id")),
     responses((status = 204, description = "Ended"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "`auth.session_not_found`: no such session of yours.")))]
 async fn revoke_session(
     State(state): State<AppState>,
     Now(now): Now,

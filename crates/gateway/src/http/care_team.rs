@@ -14,8 +14,9 @@ use utoipa_axum::routes;
 use super::wire::{PageQuery, page_of, parse_cursor, parse_enum, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,26 +29,35 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     /// The `id` from the member's `/v1/me`.
+    #[schema(value_type = uuid::Uuid)]
     pub account_id: String,
-    /// `medecin_traitant`, `infirmier_referent`, `pharmacien`, `kinesitherapeute`, `coordinateur`, …
+    /// Their role on the team; it must fit their profession (422 `care_team.role_mismatch`).
+    #[schema(value_type = schemas::TeamRole)]
     pub role: String,
-    /// Why this professional joins the team (sealed at rest).
+    #[schema(value_type = schemas::CareTeamReason)]
     pub reason: String,
-    /// Optional planned end of the membership (RFC 3339).
+    /// Optional planned end of the membership, in the future.
+    #[schema(format = DateTime)]
     pub end_at: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct MemberOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = uuid::Uuid)]
     pub account_id: String,
     pub display_name: String,
-    /// `health_professional` or `staff`
+    #[schema(value_type = schemas::AccountKind)]
     pub kind: String,
+    #[schema(value_type = schemas::TeamRole)]
     pub role: String,
     pub reason: Option<String>,
+    #[schema(value_type = uuid::Uuid)]
     pub added_by: String,
+    #[schema(format = DateTime)]
     pub start_at: String,
+    #[schema(format = DateTime)]
     pub end_at: Option<String>,
 }
 
@@ -75,12 +85,15 @@ pub struct MemberList {
 
 #[derive(Serialize, ToSchema)]
 pub struct Created {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
 }
 
 /// The active members of the care team.
-#[utoipa::path(get, path = "/v1/patients/{id}/care-team", tag = "care team", params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = MemberList), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/patients/{id}/care-team", tag = "care team", params(("id" = uuid::Uuid, Path), PageQuery),
+    responses((status = 200, body = MemberList),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn list(
     State(state): State<AppState>,
     Now(now): Now,
@@ -102,8 +115,13 @@ async fn list(
 }
 
 /// Add a professional to the team, with a reason.
-#[utoipa::path(post, path = "/v1/patients/{id}/care-team", tag = "care team", params(("id" = String, Path)), request_body = AddMember,
-    responses((status = 201, body = Created), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/v1/patients/{id}/care-team", tag = "care team", params(("id" = uuid::Uuid, Path)), request_body = AddMember,
+    responses((status = 201, body = Created),
+        (status = 403, description = "`care_team.not_member`, `care_team.not_allowed`: only team members add to the team (a médecin traitant or coordinator for some roles)."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 409, description = "`care_team.already_member`: already on the team; `care_team.medecin_traitant_exists`: the patient has a médecin traitant."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`care_team.unknown_account`: `account_id` names no Cordée account; `care_team.role_mismatch`: the role does not fit their profession; `care_team.reason_required`; `care_team.invalid_end`: `end_at` is not in the future; `request.invalid_time`: `end_at` is not an RFC 3339 time.")))]
 async fn add(
     State(state): State<AppState>,
     Now(now): Now,
@@ -147,8 +165,11 @@ async fn add(
 
 /// Remove a member (the médecin traitant and coordinators), or leave the team.
 #[utoipa::path(delete, path = "/v1/patients/{id}/care-team/{member_id}", tag = "care team",
-    params(("id" = String, Path), ("member_id" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path, description = "The `id` of a member from the team's list")),
+    responses((status = 204, description = "Removed."),
+        (status = 403, description = "`care_team.not_allowed`: only the médecin traitant and coordinators remove others."),
+        (status = 404, description = "`patient.not_found`, `care_team.member_not_found`: no such patient or member, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn remove(
     State(state): State<AppState>,
     Now(now): Now,

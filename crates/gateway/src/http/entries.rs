@@ -14,8 +14,9 @@ use utoipa_axum::routes;
 use super::wire::{parse_cursor, parse_enum, ts};
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -28,42 +29,56 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
-    /// One of the matrix categories: `synthese`, `medical`, `soins`, `traitements`, `resultats`, `social`, `administratif` (`rcp` is written by case conferences only).
+    /// The matrix decides which categories your profession writes.
+    #[schema(value_type = schemas::WritableCategory)]
     pub category: String,
-    /// `note`, `observation`, `document` or `photo`
+    #[schema(value_type = schemas::EntryKind)]
     pub kind: String,
+    #[schema(value_type = schemas::EntryTitle)]
     pub title: String,
+    /// At most 65,536 bytes of UTF-8 (422 `entry.body_too_long`).
     #[serde(default)]
     pub body: String,
-    /// Ids of your uploads from `POST /v1/attachments`.
     #[serde(default)]
+    #[schema(value_type = schemas::EntryAttachments)]
     pub attachments: Vec<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Correction {
+    #[schema(value_type = schemas::EntryTitle)]
     pub title: String,
+    /// At most 65,536 bytes of UTF-8 (422 `entry.body_too_long`).
     #[serde(default)]
     pub body: String,
     #[serde(default)]
+    #[schema(value_type = schemas::EntryAttachments)]
     pub attachments: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct EntryOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = uuid::Uuid)]
     pub patient_id: String,
+    #[schema(value_type = schemas::Category)]
     pub category: String,
+    #[schema(value_type = schemas::EntryKind)]
     pub kind: String,
     pub title: String,
     pub body: String,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub attachments: Vec<String>,
+    #[schema(value_type = uuid::Uuid)]
     pub author_id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     pub version: i64,
-    /// `active` or `entered_in_error`
+    #[schema(value_type = schemas::EntryStatus)]
     pub status: String,
     pub masked: bool,
     /// Every version, newest first (single-entry reads only).
@@ -76,8 +91,11 @@ pub struct VersionOut {
     pub version: i64,
     pub title: String,
     pub body: String,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub attachments: Vec<String>,
+    #[schema(value_type = uuid::Uuid)]
     pub author_id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -126,12 +144,15 @@ pub struct EntryList {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EntryQuery {
+    #[param(value_type = Option<schemas::CategoryFilter>)]
     pub category: Option<String>,
     /// One word of the title or body.
     pub q: Option<String>,
     #[serde(default)]
     pub include_entered_in_error: bool,
+    #[param(value_type = Option<schemas::IdCursor>)]
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
@@ -146,8 +167,12 @@ fn attachments(ids: &[String]) -> Result<Vec<AttachmentId>, ApiError> {
 }
 
 /// Entries you may read, newest first.
-#[utoipa::path(get, path = "/v1/patients/{id}/entries", tag = "coordination file", params(("id" = String, Path), EntryQuery),
-    responses((status = 200, body = EntryList), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/patients/{id}/entries", tag = "coordination file", params(("id" = uuid::Uuid, Path), EntryQuery),
+    responses((status = 200, body = EntryList),
+        (status = 400, description = "`request.invalid_cursor`: not a cursor this API returned."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`request.invalid_field`: `category` is not a category.")))]
 async fn list(
     State(state): State<AppState>,
     Now(now): Now,
@@ -177,8 +202,12 @@ async fn list(
 }
 
 /// Write an entry (the matrix decides which categories your profession writes).
-#[utoipa::path(post, path = "/v1/patients/{id}/entries", tag = "coordination file", params(("id" = String, Path)), request_body = NewEntry,
-    responses((status = 201, body = EntryOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/v1/patients/{id}/entries", tag = "coordination file", params(("id" = uuid::Uuid, Path)), request_body = NewEntry,
+    responses((status = 201, body = EntryOut),
+        (status = 403, description = "`entry.category_forbidden`: your profession does not write this category; `entry.category_read_only`; `entry.category_objected`: the patient objected."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`entry.invalid_title`, `entry.body_too_long`, `entry.too_many_attachments`, `entry.duplicate_attachment`; `entry.unknown_attachment`: an attachment is not an upload of yours.")))]
 async fn create(
     State(state): State<AppState>,
     Now(now): Now,
@@ -198,8 +227,10 @@ async fn create(
 
 /// One entry with all its versions.
 #[utoipa::path(get, path = "/v1/patients/{id}/entries/{entry_id}", tag = "coordination file",
-    params(("id" = String, Path), ("entry_id" = String, Path)),
-    responses((status = 200, body = EntryOut), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("entry_id" = uuid::Uuid, Path)),
+    responses((status = 200, body = EntryOut),
+        (status = 404, description = "`patient.not_found`, `entry.not_found`: no such patient or entry, or you may not see it."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn get_one(
     State(state): State<AppState>,
     Now(now): Now,
@@ -214,8 +245,13 @@ async fn get_one(
 
 /// Correct your entry: a new version; the earlier ones stay in the history.
 #[utoipa::path(put, path = "/v1/patients/{id}/entries/{entry_id}", tag = "coordination file",
-    params(("id" = String, Path), ("entry_id" = String, Path)), request_body = Correction,
-    responses((status = 200, body = EntryOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("entry_id" = uuid::Uuid, Path)), request_body = Correction,
+    responses((status = 200, body = EntryOut),
+        (status = 403, description = "`entry.not_author`: only the author corrects an entry; `entry.category_forbidden`, `entry.category_objected`."),
+        (status = 404, description = "`patient.not_found`, `entry.not_found`: no such patient or entry, or you may not see it."),
+        (status = 409, description = "`entry.version_conflict`: the entry changed meanwhile, or was entered in error."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`entry.invalid_title`, `entry.body_too_long`, `entry.too_many_attachments`, `entry.duplicate_attachment`; `entry.unknown_attachment`: an attachment is not an upload of yours.")))]
 async fn correct(
     State(state): State<AppState>,
     Now(now): Now,
@@ -235,8 +271,11 @@ async fn correct(
 
 /// Mark your entry as entered in error (it stays in the history, flagged).
 #[utoipa::path(post, path = "/v1/patients/{id}/entries/{entry_id}/entered-in-error", tag = "coordination file",
-    params(("id" = String, Path), ("entry_id" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("entry_id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "Flagged."),
+        (status = 403, description = "`entry.not_author`: only the author flags an entry."),
+        (status = 404, description = "`patient.not_found`, `entry.not_found`: no such patient or entry, or you may not see it."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn entered_in_error(
     State(state): State<AppState>,
     Now(now): Now,

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::CurrentSession;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::state::AppState;
 use cordee_pathway::account::CptsRole;
 
@@ -34,15 +34,16 @@ pub struct Ready {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
     responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 /// The database is reachable and every migration is applied.
-#[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, body = Ready), (status = 503, body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, body = Ready),
+        (status = 503, description = "`ready.database_unreachable`; `ready.migrations_pending`: run `cordee migrate`.")))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Ready>, ApiError> {
     let readiness = state.db.readiness().await;
     if !readiness.database_reachable {

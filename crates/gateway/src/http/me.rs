@@ -11,8 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::CurrentSession;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -52,18 +53,19 @@ pub struct ExerciceView {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// The account id (what care teams and conversations refer to).
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
     /// "8" + RPPS or "0" + ADELI; `null` for staff.
     pub national_id: Option<String>,
     pub display_name: String,
-    /// `health_professional` or `staff`
+    #[schema(value_type = schemas::AccountKind)]
     pub kind: &'static str,
     /// The profession of the exercice active in this session; `null` for staff and
     /// for professionals without a known profession.
     pub profession: Option<CodeLabel>,
     pub specialty: Option<CodeLabel>,
     pub exercices: Vec<ExerciceView>,
-    /// `member`, `coordinator`, `admin`
+    #[schema(value_type = Vec<schemas::CptsRole>)]
     pub cpts_roles: Vec<&'static str>,
     /// Index in `exercices` of the one this session acts under (`null` when none).
     pub active_exercice: Option<usize>,
@@ -141,8 +143,7 @@ pub fn view(account: &Account, session: &Session) -> Me {
 
 /// Who is calling: account, professional identity, active exercice, CPTS roles.
 #[utoipa::path(get, path = "/v1/me", tag = "auth",
-    responses((status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Me)))]
 async fn me(current: CurrentSession) -> Json<Me> {
     Json(view(&current.account, &current.session))
 }
@@ -151,28 +152,31 @@ async fn me(current: CurrentSession) -> Json<Me> {
 #[serde(deny_unknown_fields)]
 pub struct ExerciceChoice {
     /// Index in `exercices` from `/v1/me`.
-    pub index: usize,
+    #[serde(deserialize_with = "super::wire::integral")]
+    #[schema(minimum = 0, maximum = 65535)]
+    pub index: u16,
     /// Index of the activity within that exercice. Default 0.
-    #[serde(default)]
-    pub activity: usize,
+    #[serde(default, deserialize_with = "super::wire::integral")]
+    #[schema(minimum = 0, maximum = 65535)]
+    pub activity: u16,
 }
 
 /// Chooses the exercice (and activity) this session acts under; the profession used
 /// for every authorisation decision follows it.
 #[utoipa::path(put, path = "/v1/me/exercice", tag = "auth", request_body = ExerciceChoice,
     responses((status = 200, body = Me),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "`auth.session_not_found`: the session ended meanwhile."),
+        (status = 422, description = "`me.exercice_unknown`: there is no such exercice (or activity) in your professional profile.")))]
 async fn choose_exercice(
     State(state): State<AppState>,
     current: CurrentSession,
     ApiJson(choice): ApiJson<ExerciceChoice>,
 ) -> Result<Json<Me>, ApiError> {
     let account = &current.account;
+    let (index, activity) = (usize::from(choice.index), usize::from(choice.activity));
     if account.kind != AccountKind::HealthProfessional
         || account.profile.exercices.is_empty()
-        || !account.profile.has_choice(choice.index, choice.activity)
+        || !account.profile.has_choice(index, activity)
     {
         return Err(ApiError::unprocessable(
             "me.exercice_unknown",
@@ -181,7 +185,7 @@ async fn choose_exercice(
     }
     state
         .store
-        .choose_exercice(current.session.id, choice.index, choice.activity)
+        .choose_exercice(current.session.id, index, activity)
         .await?;
     // The session's open streams were filtered for its former exercice: they
     // reconnect and receive what the new one may read.
@@ -189,7 +193,7 @@ async fn choose_exercice(
         .hub
         .resync_session(current.account.id, current.session.id);
     let mut session = current.session.clone();
-    session.exercice_index = choice.index;
-    session.activity_index = choice.activity;
+    session.exercice_index = index;
+    session.activity_index = activity;
     Ok(Json(view(account, &session)))
 }

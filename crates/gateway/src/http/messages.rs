@@ -16,11 +16,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::wire::{PageQuery, page_of, parse_cursor, parse_enum, ts, ts_opt};
+use super::wire::{ActivityPage, SeqPage, page_of, parse_cursor, parse_enum, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -39,26 +40,69 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewConversationIn {
-    /// `patient`, `direct` or `group`
+    #[schema(value_type = schemas::ConversationKind)]
     pub kind: String,
-    /// For `patient` threads.
+    /// For `patient` threads (404 `patient.not_found` for a patient you may not see).
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub patient_id: Option<String>,
     /// For `patient` threads (default `soins`): the thread obeys the matrix for this category.
+    #[schema(value_type = Option<schemas::Category>)]
     pub category: Option<String>,
+    #[schema(value_type = Option<schemas::ConversationTitle>)]
     pub title: Option<String>,
-    /// Account ids, for `direct` (exactly one other) and `group`.
+    /// Account ids, for `direct` (exactly one other than you) and `group` (at most
+    /// 1000; 422 `conversation.unknown_member` for an id that is no account).
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 1000)]
     pub member_ids: Vec<String>,
 }
 
+crate::ruled!(
+    /// A new conversation: what each kind needs.
+    NewConversationBody: NewConversationIn => {
+        use cordee_pathway::conversation::ConversationKind as Kind;
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder};
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .description(Some("A patient thread names its patient."))
+                    .property("kind", schemas::word(Kind::Patient.as_str()))
+                    .property("patient_id", schemas::uuid())
+                    .required("patient_id"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .description(Some("A direct conversation names the other person."))
+                    .property("kind", schemas::word(Kind::Direct.as_str()))
+                    .property("member_ids", schemas::non_empty_array().items(schemas::uuid()).max_items(Some(1)))
+                    .required("member_ids"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .description(Some("A group has a title."))
+                    .property("kind", schemas::word(Kind::Group.as_str()))
+                    .property("title", utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .pattern(Some(schemas::trimmed_pattern(1, 200))))
+                    .required("title"),
+            )
+    }
+);
+
 #[derive(Serialize, ToSchema)]
 pub struct ConversationOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = schemas::ConversationKind)]
     pub kind: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub patient_id: Option<String>,
+    #[schema(value_type = Option<schemas::Category>)]
     pub category: Option<String>,
     pub title: Option<String>,
+    #[schema(value_type = uuid::Uuid)]
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Sequence number of the newest message.
     pub last_seq: i64,
@@ -96,21 +140,30 @@ pub struct ConversationList {
 
 #[derive(Serialize, ToSchema)]
 pub struct MessageOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = uuid::Uuid)]
     pub conversation_id: String,
     /// Position in the conversation (1, 2, 3…): the order every member sees.
     pub seq: i64,
     pub client_id: String,
+    #[schema(value_type = uuid::Uuid)]
     pub sender_id: String,
     /// Empty once deleted.
     pub body: String,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub attachments: Vec<String>,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub reply_to: Option<String>,
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub mentions: Vec<String>,
     pub urgent: bool,
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub edited_at: Option<String>,
+    #[schema(format = DateTime)]
     pub deleted_at: Option<String>,
 }
 
@@ -144,29 +197,60 @@ pub struct MessageList {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendIn {
-    /// Your id for this message: a retry with the same `client_id` never creates a second message.
+    #[schema(value_type = schemas::ClientId)]
     pub client_id: String,
+    /// At most 16,384 bytes of UTF-8 by default (`CORDEE_MESSAGE_LIMIT`; 422
+    /// `message.too_large`). A message has a body or an attachment.
     #[serde(default)]
     pub body: String,
+    /// Ids of your uploads (422 `message.unknown_attachment` for another id).
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 10)]
     pub attachments: Vec<String>,
+    /// A message of this conversation (422 `message.unknown_reply_to` otherwise).
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub reply_to: Option<String>,
+    /// Members of this conversation (422 `message.unknown_mention` otherwise).
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 50)]
     pub mentions: Vec<String>,
     #[serde(default)]
     pub urgent: bool,
 }
 
+crate::ruled!(
+    /// A message to send: a body or an attachment at least.
+    SendBody: SendIn => {
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder};
+        AnyOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .property("body", schemas::NonBlank::schema())
+                    .required("body"),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property("attachments", schemas::non_empty_array().items(schemas::uuid()))
+                    .required("attachments"),
+            )
+    }
+);
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditIn {
+    /// Not blank (422 `message.empty`); at most 16,384 bytes of UTF-8 by default
+    /// (`CORDEE_MESSAGE_LIMIT`; 422 `message.too_large`).
+    #[schema(value_type = schemas::NonBlank)]
     pub body: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadIn {
-    /// The newest message you have read.
+    /// The newest message you have read (422 `message.unknown_cursor` for a message
+    /// of another conversation).
+    #[schema(value_type = uuid::Uuid)]
     pub up_to: String,
 }
 
@@ -184,6 +268,8 @@ pub struct MuteIn {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersIn {
+    /// Account ids (422 `conversation.unknown_member` for an id that is no account).
+    #[schema(value_type = Vec<uuid::Uuid>, max_items = 1000)]
     pub member_ids: Vec<String>,
 }
 
@@ -191,6 +277,7 @@ pub struct MembersIn {
 pub struct EditOut {
     pub version: i64,
     pub body: String,
+    #[schema(format = DateTime)]
     pub edited_at: String,
 }
 
@@ -204,9 +291,12 @@ pub struct HistoryOut {
 #[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// Messages after this message id (oldest first).
+    #[param(value_type = Option<schemas::IdCursor>)]
     pub after: Option<String>,
     /// Messages before this message id (the newest ones when neither is given).
+    #[param(value_type = Option<schemas::IdCursor>)]
     pub before: Option<String>,
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
@@ -253,13 +343,14 @@ async fn conversation_to_post(
     Ok(state.store.conversation_for_posting(actor, id, now).await?)
 }
 /// Conversations you may read, most recently active first, with unread counts.
-#[utoipa::path(get, path = "/v1/conversations", tag = "messaging", params(PageQuery), responses((status = 200, body = ConversationList)))]
+#[utoipa::path(get, path = "/v1/conversations", tag = "messaging", params(ActivityPage), responses((status = 200, body = ConversationList)))]
 async fn list(
     State(state): State<AppState>,
     Now(now): Now,
     Authenticated(actor): Authenticated,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<ActivityPage>,
 ) -> Result<Json<ConversationList>, ApiError> {
+    let page = page.page();
     let after = parse_cursor(page.cursor.as_deref(), Conversation::parse_list_cursor)?;
     let limit = page.limit();
     let items = state
@@ -275,8 +366,12 @@ async fn list(
 
 /// Start a conversation: a patient thread (the care team, filtered by the matrix),
 /// a direct conversation (one per pair: an existing one is returned), or a group.
-#[utoipa::path(post, path = "/v1/conversations", tag = "messaging", request_body = NewConversationIn,
-    responses((status = 201, body = ConversationOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/v1/conversations", tag = "messaging", request_body = NewConversationBody,
+    responses((status = 201, body = ConversationOut, description = "Created, or the existing direct conversation of the pair."),
+        (status = 403, description = "`conversation.team_only`: only the care team starts a patient thread; `conversation.category_forbidden`: your profession does not read this category."),
+        (status = 404, description = "`patient.not_found`, `account.not_found`: no such patient or person, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`conversation.patient_required`, `conversation.direct_needs_one`, `conversation.title_required`, `conversation.invalid_title`, `conversation.too_many_members`; `conversation.unknown_member`: a member id is no account; `request.invalid_field`: a member id is not an id.")))]
 async fn create(
     State(state): State<AppState>,
     Now(now): Now,
@@ -311,8 +406,9 @@ async fn create(
 }
 
 /// One conversation.
-#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "messaging", params(("id" = String, Path)),
-    responses((status = 200, body = ConversationOut), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "messaging", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConversationOut),
+        (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it.")))]
 async fn get_one(
     State(state): State<AppState>,
     Now(now): Now,
@@ -325,8 +421,11 @@ async fn get_one(
 }
 
 /// Messages in order of `seq`.
-#[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "messaging", params(("id" = String, Path), MessagesQuery),
-    responses((status = 200, body = MessageList), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "messaging", params(("id" = uuid::Uuid, Path), MessagesQuery),
+    responses((status = 200, body = MessageList),
+        (status = 400, description = "`request.invalid_cursor`: `after` or `before` is not a message id."),
+        (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it."),
+        (status = 422, description = "`message.unknown_cursor`: `after` or `before` is not a message of this conversation.")))]
 async fn list_messages(
     State(state): State<AppState>,
     Now(now): Now,
@@ -335,16 +434,9 @@ async fn list_messages(
     ApiQuery(q): ApiQuery<MessagesQuery>,
 ) -> Result<Json<MessageList>, ApiError> {
     let conv = conversation(&state, &actor, id, now).await?;
-    let after = q
-        .after
-        .as_deref()
-        .map(|a| message_id("after", a))
-        .transpose()?;
-    let before = q
-        .before
-        .as_deref()
-        .map(|b| message_id("before", b))
-        .transpose()?;
+    // Cursors like every list's: empty is none, a malformed one is a 400.
+    let after = parse_cursor(q.after.as_deref(), MessageId::parse)?;
+    let before = parse_cursor(q.before.as_deref(), MessageId::parse)?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let (items, more) = state
         .store
@@ -370,8 +462,13 @@ async fn list_messages(
 
 /// Send a message. Answered only once it is stored; 201 when created, 200 when
 /// `client_id` names a message already sent (a retry).
-#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "messaging", params(("id" = String, Path)), request_body = SendIn,
-    responses((status = 201, body = MessageOut), (status = 200, body = MessageOut), (status = 404, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "messaging", params(("id" = uuid::Uuid, Path)), request_body = SendBody,
+    responses((status = 201, body = MessageOut, description = "Sent."),
+        (status = 200, body = MessageOut, description = "Already sent with this `client_id` (a retry)."),
+        (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it."),
+        (status = 409, description = "`message.client_id_reused`: this `client_id` named another message."),
+        (status = 422, description = "`message.invalid_client_id`, `message.too_large`, `message.empty`, `message.too_many_attachments`, `message.too_many_mentions`; `message.unknown_attachment`, `message.unknown_reply_to`, `message.unknown_mention`: an id names nothing you may use here; `message.unknown_cursor`: `reply_to` is not a message id; `request.invalid_field`: a mention is not an account id."),
+        (status = 429, description = "`message.rate_limited`: too many messages this minute; `retry_after` says when to retry.")))]
 async fn send(
     State(state): State<AppState>,
     Now(now): Now,
@@ -430,8 +527,12 @@ async fn send(
 
 /// Edit your message (its history is kept).
 #[utoipa::path(patch, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messaging",
-    params(("id" = String, Path), ("message_id" = String, Path)), request_body = EditIn,
-    responses((status = 200, body = MessageOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("message_id" = uuid::Uuid, Path)), request_body = EditIn,
+    responses((status = 200, body = MessageOut),
+        (status = 403, description = "`message.not_sender`: only the sender edits a message."),
+        (status = 404, description = "`conversation.not_found`, `message.not_found`: no such conversation or message, or you may not read it."),
+        (status = 409, description = "`message.deleted`: a deleted message is not edited."),
+        (status = 422, description = "`message.empty`: the body is blank; `message.too_large`: it is over the limit.")))]
 async fn edit(
     State(state): State<AppState>,
     Now(now): Now,
@@ -439,6 +540,13 @@ async fn edit(
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
     ApiJson(body): ApiJson<EditIn>,
 ) -> Result<Json<MessageOut>, ApiError> {
+    if body.body.trim().is_empty() {
+        // The store would say `message.too_large`; a blank edit is an empty message.
+        return Err(ApiError::unprocessable(
+            "message.empty",
+            "a message needs a body or an attachment",
+        ));
+    }
     let conv = conversation(&state, &actor, id, now).await?;
     let edited = state
         .store
@@ -456,8 +564,10 @@ async fn edit(
 
 /// Delete your message: its content goes, a tombstone stays.
 #[utoipa::path(delete, path = "/v1/conversations/{id}/messages/{message_id}", tag = "messaging",
-    params(("id" = String, Path), ("message_id" = String, Path)),
-    responses((status = 200, body = MessageOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("message_id" = uuid::Uuid, Path)),
+    responses((status = 200, body = MessageOut, description = "The tombstone."),
+        (status = 403, description = "`message.not_sender`: only the sender deletes a message."),
+        (status = 404, description = "`conversation.not_found`, `message.not_found`: no such conversation or message, or you may not read it.")))]
 async fn delete(
     State(state): State<AppState>,
     Now(now): Now,
@@ -475,16 +585,18 @@ async fn delete(
 
 /// Earlier versions of an edited message.
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages/{message_id}/history", tag = "messaging",
-    params(("id" = String, Path), ("message_id" = String, Path), PageQuery),
-    responses((status = 200, body = HistoryOut), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("message_id" = uuid::Uuid, Path), SeqPage),
+    responses((status = 200, body = HistoryOut),
+        (status = 404, description = "`conversation.not_found`, `message.not_found`: no such conversation or message, or you may not read it.")))]
 async fn history(
     State(state): State<AppState>,
     Now(now): Now,
     Authenticated(actor): Authenticated,
     ApiPath((id, message)): ApiPath<(ConversationId, MessageId)>,
-    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(page): ApiQuery<SeqPage>,
 ) -> Result<Json<HistoryOut>, ApiError> {
     let conv = conversation(&state, &actor, id, now).await?;
+    let page = page.page();
     let limit = page.limit();
     let after = parse_cursor(page.cursor.as_deref(), |c| c.parse::<i64>().ok())?;
     let items = state
@@ -506,8 +618,10 @@ async fn history(
 }
 
 /// Move your read position (members see a receipt).
-#[utoipa::path(post, path = "/v1/conversations/{id}/read", tag = "messaging", params(("id" = String, Path)), request_body = ReadIn,
-    responses((status = 200, body = ReadOut), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/v1/conversations/{id}/read", tag = "messaging", params(("id" = uuid::Uuid, Path)), request_body = ReadIn,
+    responses((status = 200, body = ReadOut),
+        (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it."),
+        (status = 422, description = "`message.unknown_cursor`: `up_to` is not a message of this conversation.")))]
 async fn mark_read(
     State(state): State<AppState>,
     Now(now): Now,
@@ -523,8 +637,9 @@ async fn mark_read(
 }
 
 /// Mute or unmute a conversation for yourself (no push notifications while muted).
-#[utoipa::path(put, path = "/v1/conversations/{id}/mute", tag = "messaging", params(("id" = String, Path)), request_body = MuteIn,
-    responses((status = 204), (status = 404, body = Problem)))]
+#[utoipa::path(put, path = "/v1/conversations/{id}/mute", tag = "messaging", params(("id" = uuid::Uuid, Path)), request_body = MuteIn,
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it.")))]
 async fn mute(
     State(state): State<AppState>,
     Now(now): Now,
@@ -537,8 +652,11 @@ async fn mute(
 }
 
 /// Add members to a group (its admins).
-#[utoipa::path(post, path = "/v1/conversations/{id}/members", tag = "messaging", params(("id" = String, Path)), request_body = MembersIn,
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(post, path = "/v1/conversations/{id}/members", tag = "messaging", params(("id" = uuid::Uuid, Path)), request_body = MembersIn,
+    responses((status = 204, description = "Added."),
+        (status = 403, description = "`conversation.admins_only`: only a group's admins add members."),
+        (status = 404, description = "`conversation.not_found`: no such conversation, or you may not read it."),
+        (status = 422, description = "`conversation.unknown_member`: an id is no account; `conversation.too_many_members`; `request.invalid_field`: an id is not an account id.")))]
 async fn add_members(
     State(state): State<AppState>,
     Now(now): Now,
@@ -556,8 +674,10 @@ async fn add_members(
 
 /// Remove a member from a group (admins), or leave it.
 #[utoipa::path(delete, path = "/v1/conversations/{id}/members/{account_id}", tag = "messaging",
-    params(("id" = String, Path), ("account_id" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("id" = uuid::Uuid, Path), ("account_id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "Removed."),
+        (status = 403, description = "`conversation.not_a_group`, `conversation.admins_only`: only a group's admins remove others."),
+        (status = 404, description = "`conversation.not_found`, `care_team.member_not_found`: no such conversation or member, or you may not read it.")))]
 async fn remove_member(
     State(state): State<AppState>,
     Now(now): Now,

@@ -14,6 +14,7 @@ use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiQuery};
+
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,13 +25,19 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct NotificationOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
     /// `care_team.added`, `break_glass.granted`, …
     pub kind: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub patient_id: Option<String>,
+    /// The id of what the notification is about (a grant, a member…).
     pub subject_id: Option<String>,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub actor_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub read_at: Option<String>,
 }
 
@@ -57,6 +64,8 @@ pub struct NotificationList {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReadUpTo {
+    /// The newest notification you have read: it and every older one are marked.
+    #[schema(value_type = uuid::Uuid)]
     pub up_to: String,
 }
 
@@ -66,7 +75,9 @@ pub struct Marked {
 }
 
 /// Your notifications, newest first.
-#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", params(PageQuery), responses((status = 200, body = NotificationList)))]
+#[utoipa::path(get, path = "/v1/notifications", tag = "notifications", params(PageQuery),
+    responses((status = 200, body = NotificationList),
+        (status = 400, description = "`request.invalid_cursor`: not a cursor this API returned.")))]
 async fn list(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -83,7 +94,8 @@ async fn list(
 }
 
 /// Mark your notifications up to `up_to` as read.
-#[utoipa::path(post, path = "/v1/notifications/read", tag = "notifications", request_body = ReadUpTo, responses((status = 200, body = Marked)))]
+#[utoipa::path(post, path = "/v1/notifications/read", tag = "notifications", request_body = ReadUpTo,
+    responses((status = 200, body = Marked)))]
 async fn mark_read(
     State(state): State<AppState>,
     Now(now): Now,

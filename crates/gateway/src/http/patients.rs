@@ -18,8 +18,9 @@ use utoipa_axum::routes;
 use super::wire::{PageQuery, parse_cursor, parse_enum, ts};
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,46 +34,67 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePatient {
-    /// Matricule INS (15 characters, key checked); required for `recuperee` and `qualifiee`.
+    /// Matricule INS; required for `recuperee` and `qualifiee`.
+    #[schema(value_type = Option<schemas::InsMatricule>)]
     pub ins_matricule: Option<String>,
     /// OID of the matricule, e.g. `1.2.250.1.213.1.4.8` (NIR).
+    #[schema(value_type = Option<schemas::InsOid>)]
     pub ins_oid: Option<String>,
+    #[schema(value_type = schemas::PersonName)]
     pub birth_name: String,
     /// All first names, space-separated, as on the INS.
+    #[schema(value_type = schemas::PersonName)]
     pub first_names: String,
+    #[schema(value_type = Option<schemas::OptionalPersonName>)]
     pub used_name: Option<String>,
-    /// `YYYY-MM-DD`
+    #[schema(value_type = schemas::BirthDate)]
     pub birth_date: String,
-    /// `M`, `F` or `I`
-    #[schema(value_type = String, example = "F")]
+    #[schema(value_type = schemas::Sex, example = "F")]
     pub sex: Sex,
-    /// INSEE code of the birth place (5 characters).
+    #[schema(value_type = Option<schemas::BirthPlaceCode>)]
     pub birth_place_code: Option<String>,
-    /// `provisoire`, `recuperee`, `validee` or `qualifiee`
+    #[schema(value_type = schemas::IdentityStatus)]
     pub identity_status: String,
-    /// The creator's role on the team (default from their profession), e.g. `medecin_traitant`.
+    /// The creator's role on the team (default from their profession); it must fit
+    /// their profession (422 `care_team.role_mismatch`).
+    #[schema(value_type = Option<schemas::TeamRole>)]
     pub creator_role: Option<String>,
 }
+
+crate::ruled!(
+    /// A new patient, with the rule between the INS traits and the status.
+    NewPatientBody: CreatePatient => schemas::ins_rules()
+);
 
 /// The corrected identity of a patient: every trait and the status, as at creation.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePatient {
-    /// Matricule INS (15 characters, key checked); required for `recuperee` and `qualifiee`.
+    /// Matricule INS; required for `recuperee` and `qualifiee`.
+    #[schema(value_type = Option<schemas::InsMatricule>)]
     pub ins_matricule: Option<String>,
+    #[schema(value_type = Option<schemas::InsOid>)]
     pub ins_oid: Option<String>,
+    #[schema(value_type = schemas::PersonName)]
     pub birth_name: String,
+    #[schema(value_type = schemas::PersonName)]
     pub first_names: String,
+    #[schema(value_type = Option<schemas::OptionalPersonName>)]
     pub used_name: Option<String>,
-    /// `YYYY-MM-DD`
+    #[schema(value_type = schemas::BirthDate)]
     pub birth_date: String,
-    /// `M`, `F` or `I`
-    #[schema(value_type = String, example = "F")]
+    #[schema(value_type = schemas::Sex, example = "F")]
     pub sex: Sex,
+    #[schema(value_type = Option<schemas::BirthPlaceCode>)]
     pub birth_place_code: Option<String>,
-    /// `provisoire`, `recuperee`, `validee` or `qualifiee`
+    #[schema(value_type = schemas::IdentityStatus)]
     pub identity_status: String,
 }
+
+crate::ruled!(
+    /// A corrected identity, with the rule between the INS traits and the status.
+    PatientIdentityBody: UpdatePatient => schemas::ins_rules()
+);
 
 impl UpdatePatient {
     /// The traits checked against the INS rules for the status they claim.
@@ -100,28 +122,34 @@ impl UpdatePatient {
 
 #[derive(Serialize, ToSchema)]
 pub struct Identity {
+    /// The 15 characters of the matricule, uppercase, without spaces.
     pub ins_matricule: Option<String>,
     pub ins_oid: Option<String>,
     pub birth_name: String,
     pub first_names: String,
     pub used_name: Option<String>,
+    #[schema(format = Date)]
     pub birth_date: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = schemas::Sex)]
     pub sex: Sex,
     pub birth_place_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct PatientOut {
-    #[schema(value_type = String, format = Uuid)]
+    #[schema(value_type = uuid::Uuid)]
     pub id: PatientId,
     pub display_name: String,
     #[serde(flatten)]
     pub identity: Identity,
+    #[schema(value_type = schemas::IdentityStatus)]
     pub identity_status: String,
     /// Another record may describe the same person; identitovigilance should check.
     pub possible_duplicate: bool,
+    /// The account that created the file.
+    #[schema(value_type = uuid::Uuid)]
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -158,14 +186,19 @@ pub struct PatientList {
 #[into_params(parameter_in = Query)]
 pub struct PatientSearch {
     /// An INS matricule, or a birth name and a birth date (`DUPONT 1950-03-12` or `DUPONT 12/03/1950`).
+    #[param(value_type = Option<schemas::PatientQuery>)]
     pub q: Option<String>,
+    #[param(value_type = Option<schemas::IdCursor>)]
     pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
 /// Create a patient file.
-#[utoipa::path(post, path = "/v1/patients", tag = "patients", request_body = CreatePatient,
-    responses((status = 201, body = PatientOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(post, path = "/v1/patients", tag = "patients", request_body = NewPatientBody,
+    responses((status = 201, body = PatientOut),
+        (status = 403, description = "`patient.create_forbidden`: only health professionals and coordinators create patients."),
+        (status = 422, description = "`patient.invalid_ins`, `patient.invalid_name`, `patient.invalid_birth_date`, `patient.invalid_birth_place`: a trait is not valid; `care_team.role_mismatch`: `creator_role` does not fit your profession.")))]
 async fn create(
     State(state): State<AppState>,
     Now(now): Now,
@@ -207,7 +240,9 @@ async fn create(
 /// Patients you may see (care team or break-glass), newest first; `q` finds exact
 /// matches through blind indexes.
 #[utoipa::path(get, path = "/v1/patients", tag = "patients", params(PatientSearch),
-    responses((status = 200, body = PatientList)))]
+    responses((status = 200, body = PatientList),
+        (status = 400, description = "`request.invalid_cursor`: not a cursor this API returned."),
+        (status = 422, description = "`patient.invalid_query`: `q` is neither an INS matricule with a right key nor a name and a date.")))]
 async fn list(
     State(state): State<AppState>,
     Now(now): Now,
@@ -248,16 +283,19 @@ async fn list(
 #[serde(deny_unknown_fields)]
 pub struct PatientSearchBody {
     /// An INS matricule, or a birth name and a birth date (`DUPONT 1950-03-12` or `DUPONT 12/03/1950`); empty or absent lists every patient you may see.
+    #[schema(value_type = Option<schemas::PatientQuery>)]
     pub q: Option<String>,
+    #[schema(value_type = Option<schemas::IdCursor>)]
     pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
 /// Find patients you may see: the same answer as `GET /v1/patients`, with the search
 /// terms in the body.
 #[utoipa::path(post, path = "/v1/patients/search", tag = "patients", request_body = PatientSearchBody,
-    responses((status = 200, body = PatientList), (status = 422, body = Problem)))]
+    responses((status = 200, body = PatientList),
+        (status = 422, description = "`patient.invalid_query`: neither an INS matricule nor a birth name and a birth date.")))]
 async fn search(
     state: State<AppState>,
     now: Now,
@@ -273,8 +311,10 @@ async fn search(
 }
 
 /// One patient (404 if you may not know them, 410 if erased).
-#[utoipa::path(get, path = "/v1/patients/{id}", tag = "patients", params(("id" = String, Path)),
-    responses((status = 200, body = PatientOut), (status = 404, body = Problem), (status = 410, body = Problem)))]
+#[utoipa::path(get, path = "/v1/patients/{id}", tag = "patients", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = PatientOut),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn get_one(
     State(state): State<AppState>,
     Now(now): Now,
@@ -286,8 +326,12 @@ async fn get_one(
 
 /// Correct a patient's identity traits or status (care-team health professionals and
 /// coordinator). The duplicate flag is re-evaluated; the change is audited.
-#[utoipa::path(put, path = "/v1/patients/{id}", tag = "patients", params(("id" = String, Path)), request_body = UpdatePatient,
-    responses((status = 200, body = PatientOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/v1/patients/{id}", tag = "patients", params(("id" = uuid::Uuid, Path)), request_body = PatientIdentityBody,
+    responses((status = 200, body = PatientOut),
+        (status = 403, description = "`patient.identity_update_forbidden`: only the care team's health professionals and coordinators correct an identity."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`patient.invalid_ins`, `patient.invalid_name`, `patient.invalid_birth_date`, `patient.invalid_birth_place`: a trait is not valid.")))]
 async fn update(
     State(state): State<AppState>,
     Now(now): Now,
@@ -304,8 +348,11 @@ async fn update(
 }
 
 /// Erase a patient at the end of retention (CPTS admin): the data key is destroyed.
-#[utoipa::path(delete, path = "/v1/patients/{id}", tag = "patients", params(("id" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(delete, path = "/v1/patients/{id}", tag = "patients", params(("id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "Erased: the data key is destroyed."),
+        (status = 403, description = "`patient.erase_forbidden`: only a CPTS admin erases a patient."),
+        (status = 404, description = "`patient.not_found`: no such patient."),
+        (status = 410, description = "`patient.erased`: already erased.")))]
 async fn erase(
     State(state): State<AppState>,
     Now(now): Now,

@@ -18,8 +18,9 @@ use super::entries::{EntryOut, VersionOut};
 use super::wire::{page_of, parse_enum, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,26 +35,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakGlassRequest {
-    /// Why you need the file now (10 to 2000 characters; sealed, shown to the care team).
+    #[schema(value_type = schemas::BreakGlassReason)]
     pub reason: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakGlassByIdentity {
-    /// The patient's INS (matricule with its key), or birth name and birth date
-    /// (`LEFEVRE 02/05/1941`), exactly as for `GET /v1/patients?q=`.
+    #[schema(value_type = schemas::PatientLookup)]
     pub query: String,
-    /// Why you need the file now (10 to 2000 characters; sealed, shown to the care team).
+    #[schema(value_type = schemas::BreakGlassReason)]
     pub reason: String,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct GrantOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = uuid::Uuid)]
     pub patient_id: String,
+    #[schema(value_type = uuid::Uuid)]
     pub account_id: String,
+    #[schema(format = DateTime)]
     pub granted_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
@@ -71,8 +76,13 @@ impl From<Grant> for GrantOut {
 
 /// Emergency access to a patient outside your care teams: recorded as a security
 /// event, time-limited, and the care team is notified.
-#[utoipa::path(post, path = "/v1/patients/{id}/break-glass", tag = "patient rights", params(("id" = String, Path)), request_body = BreakGlassRequest,
-    responses((status = 201, body = GrantOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/v1/patients/{id}/break-glass", tag = "patient rights", params(("id" = uuid::Uuid, Path)), request_body = BreakGlassRequest,
+    responses((status = 201, body = GrantOut),
+        (status = 403, description = "`break_glass.health_professionals_only`: only health professionals use emergency access."),
+        (status = 404, description = "`patient.not_found`: no such patient, or the patient objected to you."),
+        (status = 409, description = "`break_glass.already_member`: you are on the care team already."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`break_glass.reason_required`: the reason is not 10 to 2000 characters.")))]
 async fn break_glass(
     State(state): State<AppState>,
     Now(now): Now,
@@ -96,7 +106,13 @@ async fn break_glass(
 /// share the birth name and date (use the INS). At most 5 lookups per minute per
 /// account (429 `break_glass.rate_limited`).
 #[utoipa::path(post, path = "/v1/break-glass", tag = "patient rights", request_body = BreakGlassByIdentity,
-    responses((status = 201, body = GrantOut), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 201, body = GrantOut),
+        (status = 403, description = "`break_glass.health_professionals_only`: only health professionals use emergency access."),
+        (status = 404, description = "`patient.not_found`: no patient matches, or the patient objected to you."),
+        (status = 409, description = "`break_glass.ambiguous`: several patients share this birth name and date (use the INS); `break_glass.already_member`: you are on the care team already."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`patient.invalid_query`: `query` is neither an INS matricule with a right key nor a name and a date; `break_glass.reason_required`: the reason is not 10 to 2000 characters."),
+        (status = 429, description = "`break_glass.rate_limited`: more than 5 lookups in a minute; `retry_after` says when to retry.")))]
 async fn break_glass_by_identity(
     State(state): State<AppState>,
     Now(now): Now,
@@ -126,21 +142,52 @@ async fn break_glass_by_identity(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ObjectionIn {
-    /// `professional` (with `account_id`) or `category` (with `category`)
+pub struct ObjectionDto {
+    #[schema(value_type = schemas::ObjectionKind)]
     pub kind: String,
+    /// The professional the patient objects to (kind `professional`).
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub account_id: Option<String>,
+    /// The category the patient objects to sharing (kind `category`).
+    #[schema(value_type = Option<schemas::Category>)]
     pub category: Option<String>,
 }
 
+crate::ruled!(
+    /// An objection as sent: what its kind names must be there.
+    ObjectionIn: ObjectionDto => utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property("kind", schemas::word("professional"))
+                .property("account_id", schemas::uuid())
+                .required("kind")
+                .required("account_id"),
+        )
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property("kind", schemas::word("category"))
+                .property(
+                    "category",
+                    utoipa::openapi::Ref::from_schema_name("Category"),
+                )
+                .required("kind")
+                .required("category"),
+        )
+);
+
 #[derive(Serialize, ToSchema)]
 pub struct ObjectionOut {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
-    /// `professional` or `category`
+    #[schema(value_type = schemas::ObjectionKind)]
     pub kind: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub account_id: Option<String>,
+    #[schema(value_type = Option<schemas::Category>)]
     pub category: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(value_type = uuid::Uuid)]
     pub created_by: String,
 }
 
@@ -166,12 +213,15 @@ impl From<ObjectionRecord> for ObjectionOut {
 #[derive(Serialize, ToSchema)]
 pub struct ConsentOut {
     /// When the patient was informed of the sharing, and by whom.
+    #[schema(format = DateTime)]
     pub informed_at: Option<String>,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub informed_by: Option<String>,
     /// The objections in force that concern you (objections about categories your
     /// profession may not read are not shown).
     pub objections: Vec<ObjectionOut>,
     /// Masked entries you may read (only their author and the médecin traitant do).
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub masked_entries: Vec<String>,
 }
 
@@ -190,23 +240,66 @@ impl From<Consent> for ConsentOut {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentChanges {
-    /// When the patient was informed of the sharing (RFC 3339, not in the future).
+    /// When the patient was informed of the sharing; not in the future
+    /// (422 `consent.informed_in_future`).
+    #[schema(format = DateTime)]
     pub informed_at: Option<String>,
     /// Objections to record: to a professional (`account_id`) or to a category.
     #[serde(default)]
-    pub add_objections: Vec<ObjectionIn>,
+    #[schema(value_type = Vec<ObjectionIn>)]
+    pub add_objections: Vec<ObjectionDto>,
     /// Ids of objections in force to lift.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub lift_objections: Vec<String>,
     /// Entries to mask (visible then only to their author and the médecin traitant).
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub mask: Vec<String>,
     /// Masked entries to show again (their author or the médecin traitant only).
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub unmask: Vec<String>,
 }
 
-fn objection(dto: &ObjectionIn) -> Result<Objection, ApiError> {
+crate::ruled!(
+    /// Explicit changes: at least one of them.
+    ConsentChangesIn: ConsentChanges => utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property(
+                    "informed_at",
+                    utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::Type::String)
+                        .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                            utoipa::openapi::schema::KnownFormat::DateTime,
+                        ))),
+                )
+                .required("informed_at"),
+        )
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property("add_objections", schemas::non_empty_array())
+                .required("add_objections"),
+        )
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property("lift_objections", schemas::non_empty_array())
+                .required("lift_objections"),
+        )
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property("mask", schemas::non_empty_array())
+                .required("mask"),
+        )
+        .item(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .property("unmask", schemas::non_empty_array())
+                .required("unmask"),
+        )
+);
+
+fn objection(dto: &ObjectionDto) -> Result<Objection, ApiError> {
     let invalid = |d: &str| ApiError::unprocessable("consent.invalid_objection", d.to_string());
     match dto.kind.as_str() {
         "professional" => dto
@@ -257,8 +350,11 @@ impl ConsentChanges {
 
 /// The patient's information date, objections and masked entries, as far as they
 /// concern you.
-#[utoipa::path(get, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)),
-    responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ConsentOut),
+        (status = 403, description = "`consent.not_allowed`: only the care team's health professionals and coordinators see the patient's choices."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn get_consent(
     State(state): State<AppState>,
     Now(now): Now,
@@ -273,8 +369,13 @@ async fn get_consent(
 /// or categories they may not read; lifting a mask is for the entry's author or the
 /// médecin traitant; the médecin traitant (and an entry's author, for its mask) is
 /// notified of every change. All changes apply, or none.
-#[utoipa::path(put, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = String, Path)), request_body = ConsentChanges,
-    responses((status = 200, body = ConsentOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(put, path = "/v1/patients/{id}/consent", tag = "patient rights", params(("id" = uuid::Uuid, Path)), request_body = ConsentChangesIn,
+    responses((status = 200, body = ConsentOut),
+        (status = 403, description = "`consent.not_allowed`: only the care team's health professionals and coordinators record the patient's choices; `consent.category_forbidden`: an objection about a category your profession may not read; `consent.unmask_forbidden`: only the entry's author or the médecin traitant lifts a mask."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them; `entry.not_found`: an entry you may not read, or none; `consent.objection_not_found`: an objection you may not see, or none."),
+        (status = 409, description = "`consent.objection_exists`: this objection is already recorded."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period."),
+        (status = 422, description = "`consent.no_change`: nothing to change; `consent.invalid_objection`: an objection lacks what its kind names; `consent.unknown_account`: it names no account; `consent.informed_in_future`; `request.invalid_time`: `informed_at` is not an RFC 3339 time; `request.invalid_field`: an objection's `category` is not a category.")))]
 async fn put_consent(
     State(state): State<AppState>,
     Now(now): Now,
@@ -294,14 +395,17 @@ async fn put_consent(
 
 #[derive(Serialize, ToSchema)]
 pub struct AccessLogOut {
+    #[schema(format = DateTime)]
     pub at: String,
+    #[schema(value_type = Option<uuid::Uuid>)]
     pub actor_id: Option<String>,
     pub actor_name: Option<String>,
     /// What was done, e.g. `entry.read`, `patient.read`, `break_glass.grant`.
     pub action: String,
     /// Under which grant: `care` (the care team), `break_glass`, `patient_right`, `administration`.
+    #[schema(value_type = schemas::AuditPurpose)]
     pub purpose: String,
-    /// `allowed`, `denied` or `failed`
+    #[schema(value_type = schemas::AuditOutcome)]
     pub outcome: String,
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
@@ -331,13 +435,19 @@ pub struct AccessLogList {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    #[param(value_type = Option<schemas::SeqCursor>)]
     pub cursor: Option<String>,
+    /// Page size, 1 to 500 (default 100); values outside are brought within.
     pub limit: Option<i64>,
 }
 
 /// Who accessed the file, when, what, and under which grant — from the audit chain.
-#[utoipa::path(get, path = "/v1/patients/{id}/access-log", tag = "patient rights", params(("id" = String, Path), LogQuery),
-    responses((status = 200, body = AccessLogList), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/patients/{id}/access-log", tag = "patient rights", params(("id" = uuid::Uuid, Path), LogQuery),
+    responses((status = 200, body = AccessLogList),
+        (status = 400, description = "`request.invalid_cursor`: not a cursor this API returned."),
+        (status = 403, description = "`consent.not_allowed`: only the care team's health professionals and coordinators read the access log."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn access_log(
     State(state): State<AppState>,
     Now(now): Now,
@@ -368,6 +478,7 @@ async fn access_log(
 
 #[derive(Serialize, ToSchema)]
 pub struct ExportOut {
+    #[schema(format = DateTime)]
     pub exported_at: String,
     pub patient: super::patients::PatientOut,
     pub care_team: Vec<super::care_team::MemberOut>,
@@ -381,17 +492,24 @@ pub struct ExportOut {
 
 #[derive(Serialize, ToSchema)]
 pub struct ThreadExport {
+    #[schema(value_type = uuid::Uuid)]
     pub id: String,
+    #[schema(value_type = Option<schemas::Category>)]
     pub category: Option<String>,
     pub title: Option<String>,
+    #[schema(value_type = uuid::Uuid)]
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub messages: Vec<super::messages::MessageOut>,
 }
 
 /// The whole file as JSON, for the patient (by their médecin traitant).
-#[utoipa::path(get, path = "/v1/patients/{id}/export", tag = "patient rights", params(("id" = String, Path)),
-    responses((status = 200, body = ExportOut), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/v1/patients/{id}/export", tag = "patient rights", params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ExportOut),
+        (status = 403, description = "`export.medecin_traitant_only`: the médecin traitant exports the file."),
+        (status = 404, description = "`patient.not_found`: no such patient, or you may not see them."),
+        (status = 410, description = "`patient.erased`: erased at the end of its retention period.")))]
 async fn export(
     State(state): State<AppState>,
     Now(now): Now,

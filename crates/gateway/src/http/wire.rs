@@ -40,13 +40,34 @@ pub fn parse_enum<T>(
     })
 }
 
+/// An integer as JSON Schema means one: `3` or `3.0` (a number without a fraction),
+/// where serde alone refuses `3.0`.
+pub fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    use serde::de::{Error, Unexpected};
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+            .map(|f| f as u64)
+    });
+    whole
+        .and_then(|n| T::try_from(n).ok())
+        .ok_or_else(|| D::Error::invalid_value(Unexpected::Other("number"), &"an integer in range"))
+}
+
 /// `?cursor=…&limit=…` as API.md promises for every list.
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Opaque cursor from a previous page's `next_cursor`.
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<crate::openapi::schemas::IdCursor>)]
     pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
@@ -55,6 +76,36 @@ impl PageQuery {
         self.limit.unwrap_or(50).clamp(1, 200)
     }
 }
+
+/// `?cursor=…&limit=…` of a list whose cursor is a position other than an id: the
+/// route says which in its own annotation (`ActivityCursor`, `MatrixCursor`,
+/// `SeqCursor`).
+macro_rules! page_query {
+    ($name:ident, $cursor:ty) => {
+        #[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// The `next_cursor` of the previous page.
+            #[param(value_type = Option<$cursor>)]
+            pub cursor: Option<String>,
+            /// Page size, 1 to 200 (default 50); values outside are brought within.
+            pub limit: Option<i64>,
+        }
+
+        impl $name {
+            pub fn page(self) -> PageQuery {
+                PageQuery {
+                    cursor: self.cursor,
+                    limit: self.limit,
+                }
+            }
+        }
+    };
+}
+
+page_query!(ActivityPage, crate::openapi::schemas::ActivityCursor);
+page_query!(MatrixPage, crate::openapi::schemas::MatrixCursor);
+page_query!(SeqPage, crate::openapi::schemas::SeqCursor);
 
 /// One page of a list, from the `limit + 1` rows the store was asked for: the extra
 /// row only tells that more exist. So `next_cursor` is set exactly when another item

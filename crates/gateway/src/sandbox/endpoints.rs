@@ -4,11 +4,12 @@
 //! relying party, not a Cordée client.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use cordee_pathway::Millis;
 use openidconnect::core::{CoreIdToken, CoreIdTokenClaims, CoreJwsSigningAlgorithm};
@@ -18,6 +19,9 @@ use openidconnect::{
     IssuerUrl, Nonce, StandardClaims, SubjectIdentifier,
 };
 use serde_json::json;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{OpenApi, RefOr};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -25,6 +29,7 @@ use super::personas::{self, PERSONAS, SandboxIdp};
 use super::{CODE_TTL_MS, CodeGrant, Sandbox};
 use crate::auth::token;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::http::page;
 use crate::state::AppState;
 
@@ -52,7 +57,7 @@ pub struct PersonaView {
 }
 
 /// The demo personas, for a login screen's one-click buttons (demo mode only).
-#[utoipa::path(get, path = "/sandbox/personas", tag = "sandbox",
+#[utoipa::path(get, path = "/sandbox/personas", tag = "sandbox", security(()),
     responses((status = 200, body = [PersonaView], description = "The personas (demo mode only)")))]
 async fn persona_list(State(state): State<AppState>) -> Result<Json<Vec<PersonaView>>, ApiError> {
     sandbox(&state)?;
@@ -80,12 +85,153 @@ fn idp(path: &str) -> Result<SandboxIdp, ApiError> {
     SandboxIdp::parse(path).ok_or_else(|| ApiError::not_found("route.not_found"))
 }
 
+/// An OAuth error (RFC 6749 §5.2), in OAuth's shape rather than problem+json: the
+/// relying party reads it.
+#[derive(serde::Serialize, ToSchema)]
+pub struct OAuthError {
+    /// `invalid_client`, `invalid_grant`, `unsupported_grant_type`, `invalid_token`.
+    pub error: String,
+    pub error_description: String,
+}
+
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
         status,
-        Json(json!({ "error": error, "error_description": description })),
+        Json(OAuthError {
+            error: error.into(),
+            error_description: description.into(),
+        }),
     )
         .into_response()
+}
+
+/// The sandbox's two providers, by the path segment that names them.
+fn idp_schema(idps: &[SandboxIdp]) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(idps.iter().map(|i| i.path())))
+}
+
+/// `psc` only.
+struct PscIdp;
+impl utoipa::PartialSchema for PscIdp {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        RefOr::T(idp_schema(&[SandboxIdp::Psc]).into())
+    }
+}
+impl ToSchema for PscIdp {}
+
+/// `staff` only.
+struct StaffIdp;
+impl utoipa::PartialSchema for StaffIdp {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        RefOr::T(idp_schema(&[SandboxIdp::Staff]).into())
+    }
+}
+impl ToSchema for StaffIdp {}
+
+/// Either provider.
+struct AnyIdp;
+impl utoipa::PartialSchema for AnyIdp {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        RefOr::T(idp_schema(&[SandboxIdp::Psc, SandboxIdp::Staff]).into())
+    }
+}
+impl ToSchema for AnyIdp {}
+
+/// The one client the sandbox knows: Cordée itself.
+struct ClientId;
+impl utoipa::PartialSchema for ClientId {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        RefOr::T(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([super::CLIENT_ID]))
+                .into(),
+        )
+    }
+}
+impl ToSchema for ClientId {}
+
+/// What the authorization endpoint reads from its query (as a real provider does;
+/// anything else refused with 400 `sandbox.bad_request`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AuthorizeParams {
+    #[param(value_type = ClientId, inline)]
+    client_id: String,
+    /// `{CORDEE_PUBLIC_URL}/v1/auth/callback`, exactly.
+    redirect_uri: String,
+    #[param(pattern = "^code$")]
+    response_type: String,
+    /// Space-separated; includes `openid`.
+    #[param(pattern = "(?:^| )openid(?: |$)")]
+    scope: String,
+    /// PKCE: base64url of the SHA-256 of the verifier.
+    code_challenge: String,
+    #[param(pattern = "^S256$")]
+    code_challenge_method: String,
+    nonce: String,
+    /// Returned with the code.
+    state: Option<String>,
+    /// A persona (`gp-martin`, `coord-garcia`…); otherwise the picker page is shown.
+    login_hint: Option<String>,
+}
+
+/// What RP-initiated logout reads from its query.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct LogoutParams {
+    /// Where to go back to: a URL under `CORDEE_PUBLIC_URL`; otherwise a page says
+    /// you are logged out.
+    post_logout_redirect_uri: Option<String>,
+    /// Returned with the redirect.
+    state: Option<String>,
+    /// Read and ignored, as the sandbox keeps no session.
+    id_token_hint: Option<String>,
+    client_id: Option<String>,
+}
+
+/// The token request (RFC 6749 §4.1.3), form-encoded. The client authenticates with
+/// HTTP Basic (`client_secret_basic`) or these fields (`client_secret_post`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct TokenRequest {
+    #[schema(pattern = "^authorization_code$")]
+    grant_type: String,
+    code: String,
+    redirect_uri: String,
+    code_verifier: String,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// This deployment's facts the annotations cannot know: the redirect URI the
+/// authorization endpoint accepts.
+pub fn document(api: &mut OpenApi, sandbox: &Sandbox) {
+    let expected = format!("{}/v1/auth/callback", sandbox.public_url);
+    let Some(op) = api
+        .paths
+        .paths
+        .get_mut("/sandbox/{idp}/auth")
+        .and_then(|item| item.get.as_mut())
+    else {
+        return;
+    };
+    for p in op.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = p
+            && p.name == "redirect_uri"
+        {
+            p.schema = Some(RefOr::T(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([expected.clone()]))
+                    .into(),
+            ));
+        }
+    }
 }
 
 fn discovery(sandbox: &Sandbox, idp: SandboxIdp) -> serde_json::Value {
@@ -113,12 +259,13 @@ fn discovery(sandbox: &Sandbox, idp: SandboxIdp) -> serde_json::Value {
 }
 
 /// PSC-shaped discovery, at PSC's non-standard path (psc-sandbox only).
-#[utoipa::path(get, path = "/sandbox/{idp}/.well-known/wallet-openid-configuration", tag = "sandbox",
-    params(("idp" = String, Path, description = "`psc`")),
-    responses((status = 200, description = "Discovery document (demo mode only)")))]
+#[utoipa::path(get, path = "/sandbox/{idp}/.well-known/wallet-openid-configuration", tag = "sandbox", security(()),
+    params(("idp" = inline(PscIdp), Path)),
+    responses((status = 200, description = "Discovery document (demo mode only)", body = Object),
+        (status = 404, description = "`route.not_found`: not a sandbox provider that serves this path.")))]
 async fn wallet_discovery(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
     match idp(&which)? {
@@ -128,12 +275,13 @@ async fn wallet_discovery(
 }
 
 /// Standard discovery (staff-sandbox only: PSC does not serve this path).
-#[utoipa::path(get, path = "/sandbox/{idp}/.well-known/openid-configuration", tag = "sandbox",
-    params(("idp" = String, Path, description = "`staff`")),
-    responses((status = 200, description = "Discovery document (demo mode only)")))]
+#[utoipa::path(get, path = "/sandbox/{idp}/.well-known/openid-configuration", tag = "sandbox", security(()),
+    params(("idp" = inline(StaffIdp), Path)),
+    responses((status = 200, description = "Discovery document (demo mode only)", body = Object),
+        (status = 404, description = "`route.not_found`: not a sandbox provider that serves this path.")))]
 async fn standard_discovery(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
     match idp(&which)? {
@@ -144,13 +292,16 @@ async fn standard_discovery(
 
 /// Authorization endpoint: with a `login_hint` naming a persona, redirects back with
 /// a code at once; otherwise shows the persona picker.
-#[utoipa::path(get, path = "/sandbox/{idp}/auth", tag = "sandbox",
-    params(("idp" = String, Path, description = "`psc` or `staff`")),
-    responses((status = 302, description = "Back to the relying party with a code"),
-               (status = 200, description = "Persona picker (HTML)")))]
+#[utoipa::path(get, path = "/sandbox/{idp}/auth", tag = "sandbox", security(()),
+    params(("idp" = inline(AnyIdp), Path), AuthorizeParams),
+    responses((status = 302, description = "Back to the relying party with a code",
+            headers(("Location" = String, description = "`redirect_uri` with `code`, `state` and `iss`"))),
+        (status = 200, description = "Persona picker (HTML)", content_type = "text/html"),
+        (status = 400, description = "`sandbox.bad_request`: an OAuth parameter is missing or wrong."),
+        (status = 404, description = "`route.not_found`: not a sandbox provider.")))]
 async fn authorize(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
@@ -255,18 +406,23 @@ fn picker(idp: SandboxIdp, query: &str) -> Html<String> {
 }
 
 /// Token endpoint: authorization code + PKCE, client_secret_basic or _post.
-#[utoipa::path(post, path = "/sandbox/{idp}/token", tag = "sandbox",
-    params(("idp" = String, Path, description = "`psc` or `staff`")),
-    responses((status = 200, description = "Tokens"), (status = 400, description = "OAuth error")))]
+#[utoipa::path(post, path = "/sandbox/{idp}/token", tag = "sandbox", security(()),
+    params(("idp" = inline(AnyIdp), Path)),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Tokens: `access_token`, `token_type`, `expires_in`, `id_token`, `scope`", body = Object),
+        (status = 400, description = "`invalid_grant`, `unsupported_grant_type`", body = OAuthError),
+        (status = 401, description = "`invalid_client`: the client did not authenticate", body = OAuthError),
+        (status = 404, description = "`route.not_found`: not a sandbox provider.")))]
 async fn token_endpoint(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
     headers: HeaderMap,
-    body: String,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
     let idp = idp(&which)?;
-    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+    // Read as bytes: a body that is not UTF-8 is a wrong form, not a plain-text 400.
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
@@ -381,12 +537,14 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
 }
 
 /// Userinfo: the persona's claims for a valid access token.
-#[utoipa::path(get, path = "/sandbox/{idp}/userinfo", tag = "sandbox",
-    params(("idp" = String, Path, description = "`psc` or `staff`")),
-    responses((status = 200, description = "Claims"), (status = 401, description = "Bad token")))]
+#[utoipa::path(get, path = "/sandbox/{idp}/userinfo", tag = "sandbox", security(()),
+    params(("idp" = inline(AnyIdp), Path)),
+    responses((status = 200, description = "Claims of the persona the sandbox's access token was issued for", body = Object),
+        (status = 401, description = "`invalid_token`: not a sandbox access token (`Authorization: Bearer …`)", body = OAuthError),
+        (status = 404, description = "`route.not_found`: not a sandbox provider.")))]
 async fn userinfo(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
@@ -407,12 +565,13 @@ async fn userinfo(
 }
 
 /// The public key set (one RS256 key, with its `kid`).
-#[utoipa::path(get, path = "/sandbox/{idp}/jwks", tag = "sandbox",
-    params(("idp" = String, Path, description = "`psc` or `staff`")),
-    responses((status = 200, description = "JSON Web Key Set")))]
+#[utoipa::path(get, path = "/sandbox/{idp}/jwks", tag = "sandbox", security(()),
+    params(("idp" = inline(AnyIdp), Path)),
+    responses((status = 200, description = "JSON Web Key Set", body = Object),
+        (status = 404, description = "`route.not_found`: not a sandbox provider.")))]
 async fn jwks(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;
     idp(&which)?;
@@ -420,12 +579,15 @@ async fn jwks(
 }
 
 /// RP-initiated logout: back to the registered post-logout URI (one of ours) with `state`.
-#[utoipa::path(get, path = "/sandbox/{idp}/logout", tag = "sandbox",
-    params(("idp" = String, Path, description = "`psc` or `staff`")),
-    responses((status = 302, description = "Back to Cordée"), (status = 200, description = "Logged out (HTML)")))]
+#[utoipa::path(get, path = "/sandbox/{idp}/logout", tag = "sandbox", security(()),
+    params(("idp" = inline(AnyIdp), Path), LogoutParams),
+    responses((status = 302, description = "Back to Cordée",
+            headers(("Location" = String, description = "`post_logout_redirect_uri` with `state`"))),
+        (status = 200, description = "Logged out (HTML)", content_type = "text/html"),
+        (status = 404, description = "`route.not_found`: not a sandbox provider.")))]
 async fn end_session(
     State(state): State<AppState>,
-    Path(which): Path<String>,
+    ApiPath(which): ApiPath<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let sandbox = sandbox(&state)?;

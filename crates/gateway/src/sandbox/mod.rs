@@ -167,3 +167,5 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub fn router() -> OpenApiRouter<AppState> {
     endpoints::router()
 }
+
+pub use endpoints::document;

@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
@@ -28,7 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Authenticated;
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::http::messages::MessageOut;
 use crate::http::notifications::NotificationOut;
@@ -49,22 +50,53 @@ pub struct StreamQuery {
     pub since: Option<i64>,
 }
 
+/// The headers of the WebSocket opening handshake (RFC 6455), as a client library
+/// sends them.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct Handshake {
+    #[param(rename = "Connection", value_type = String, pattern = "^[Uu][Pp][Gg][Rr][Aa][Dd][Ee]$")]
+    connection: String,
+    #[param(rename = "Upgrade", value_type = String, pattern = "^[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]$")]
+    upgrade: String,
+    #[param(rename = "Sec-WebSocket-Version", value_type = String, pattern = "^13$")]
+    sec_websocket_version: String,
+    /// Any value; the answer's `Sec-WebSocket-Accept` is derived from it.
+    #[param(rename = "Sec-WebSocket-Key")]
+    sec_websocket_key: String,
+}
+
 /// The real-time stream (WebSocket). Frames are JSON: `{ "type", "cursor", "data" }`
 /// with `type` one of `message.created`, `message.updated`, `message.deleted`,
 /// `receipt`, `conversation.updated`, `notification` (yours, `data` as in
-/// `GET /v1/notifications`), then `ready` once the backlog is sent, and
+/// `GET /v1/notifications`), the account events of the CPTS modules (`task.assigned`,
+/// … with ids only in `data`), then `ready` once the backlog is sent, and
 /// `resync` (reconnect with `since` = its cursor) when you fell behind, the gateway
 /// restarts or your session's exercice changed, and `session.ended` when your session
 /// was revoked or expired.
-#[utoipa::path(get, path = "/v1/stream", tag = "messaging", params(StreamQuery),
-    responses((status = 101, description = "Switching to the WebSocket protocol"), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/v1/stream", tag = "messaging", params(StreamQuery, Handshake),
+    responses((status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "`stream.websocket_required`: not a WebSocket opening handshake."),
+        (status = 403, description = "`stream.foreign_origin`: a browser page of another site (`Origin`)."),
+        (status = 405, description = "`stream.websocket_required`: over HTTP/2; open the stream over HTTP/1.1."),
+        (status = 426, description = "`stream.websocket_required`: the connection cannot be upgraded (HTTP/1.0).")))]
 async fn stream(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     ApiQuery(query): ApiQuery<StreamQuery>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // axum's own rejection is plain text; every error of the API is problem+json.
+    let ws = ws.map_err(|rejection| {
+        ApiError::new(
+            rejection.status(),
+            "stream.websocket_required",
+            "Open the stream as a WebSocket: an HTTP/1.1 GET with `Connection: Upgrade`, \
+             `Upgrade: websocket`, `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.",
+        )
+    })?;
     // Browsers send cookies on cross-site WebSocket handshakes: only our own pages
     // may open the stream with a cookie (clients without an Origin are not browsers).
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok())

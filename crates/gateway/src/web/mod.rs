@@ -71,7 +71,7 @@ fn shell_html() -> &'static str {
 }
 
 /// The web client: an HTML shell that loads the client's modules (in French).
-#[utoipa::path(get, path = "/", tag = "auth",
+#[utoipa::path(get, path = "/", tag = "auth", security(()),
     responses((status = 200, description = "The web client (HTML)", content_type = "text/html")))]
 async fn shell() -> Response {
     (

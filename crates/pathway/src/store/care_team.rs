@@ -117,7 +117,7 @@ impl Store {
         now: Millis,
     ) -> Result<MemberId> {
         let reason = new.reason.trim();
-        if reason.chars().count() < 3 || reason.len() > 2000 {
+        if reason.chars().count() < 3 || reason.chars().count() > 2000 {
             return Err(Error::invalid(
                 "care_team.reason_required",
                 "give the reason for adding this member (3 to 2000 characters)",

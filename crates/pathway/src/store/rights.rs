@@ -879,7 +879,7 @@ fn break_glass_reason_of<'r>(actor: &Actor, reason: &'r str) -> Result<&'r str> 
         ));
     }
     let reason = reason.trim();
-    if reason.chars().count() < 10 || reason.len() > 2000 {
+    if reason.chars().count() < 10 || reason.chars().count() > 2000 {
         return Err(Error::invalid(
             "break_glass.reason_required",
             "state the reason for emergency access (10 to 2000 characters)",
