@@ -18,11 +18,14 @@ pub mod attachment;
 pub mod audit;
 pub mod care_team;
 pub mod conversation;
+pub mod cpts;
+pub mod directory;
 pub mod error;
 pub mod file;
 pub mod ids;
 #[macro_use]
 pub mod names;
+pub mod organisation;
 pub mod patient;
 pub mod policy;
 pub mod profile;
