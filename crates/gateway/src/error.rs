@@ -170,6 +170,10 @@ fn not_found_code(what: &str) -> &'static str {
         "conversation" => "conversation.not_found",
         "message" => "message.not_found",
         "notification" => "notification.not_found",
+        "directory_entry" => "directory.not_found",
+        "invitation" => "directory.invitation_not_found",
+        "organisation" => "organisation.not_found",
+        "organisation_membership" => "organisation.not_member",
         _ => "resource.not_found",
     }
 }
@@ -207,6 +211,21 @@ mod tests {
             (DomainError::not_found("patient"), 404, "patient.not_found"),
             (DomainError::not_found("entry"), 404, "entry.not_found"),
             (DomainError::not_found("widget"), 404, "resource.not_found"),
+            (
+                DomainError::not_found("directory_entry"),
+                404,
+                "directory.not_found",
+            ),
+            (
+                DomainError::not_found("organisation"),
+                404,
+                "organisation.not_found",
+            ),
+            (
+                DomainError::not_found("organisation_membership"),
+                404,
+                "organisation.not_member",
+            ),
             (
                 DomainError::conflict("care_team.duplicate", "x"),
                 409,

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod http;
