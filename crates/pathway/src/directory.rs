@@ -158,21 +158,46 @@ pub fn prefix_end(prefix: &str) -> String {
 /// What `q` asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Search {
-    /// Prefixes of the search key: as typed ("dubois pa"), and with the first word
-    /// moved to the end ("paul dub" → "dub paul"), since people type names both ways.
-    Name(Vec<String>),
+    /// A name. `prefix`: the key starts with what was typed (family name first,
+    /// "dubois pa"). `given_first`: people also type the given name first ("paul
+    /// dub"), so each split of the words into given names then the start of the family
+    /// name is tried too: the key starts with that family prefix and holds the given
+    /// names.
+    Name {
+        prefix: String,
+        given_first: Vec<GivenFirst>,
+    },
     /// Digits only: the start of a national id, with or without RPPS's leading "8".
     NationalId(Vec<String>),
+}
+
+/// "paul dub": the key starts with `family` ("dub") and holds `given` ("paul") as the
+/// start of a word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GivenFirst {
+    pub family: String,
+    pub given: String,
+}
+
+impl GivenFirst {
+    /// The `like` pattern for the given names (the folded key holds no `%` or `_`).
+    pub fn pattern(&self) -> String {
+        format!("% {}%", self.given)
+    }
 }
 
 /// The shortest id prefix searched (shorter ones would match most of a national
 /// import and say nothing).
 const MIN_ID_DIGITS: usize = 5;
 const MAX_QUERY_CHARS: usize = 100;
+/// Given-first splits are tried for the first words only, and for family prefixes of
+/// two characters or more: each is one more index range to read.
+const MAX_SPLIT_WORDS: usize = 4;
+const MIN_FAMILY_PREFIX: usize = 2;
 
 impl Search {
-    /// `None` when `q` holds nothing to search by (only punctuation, too long); the
-    /// caller answers with an empty page or refuses, as it prefers.
+    /// `None` when `q` holds nothing to search by (only punctuation, too long, too
+    /// few digits); the caller answers with an empty page.
     pub fn parse(q: &str) -> Option<Search> {
         if q.chars().count() > MAX_QUERY_CHARS {
             return None;
@@ -191,14 +216,21 @@ impl Search {
             }
             return Some(Search::NationalId(ids));
         }
-        let mut prefixes = vec![norm.clone()];
-        if let Some((first, rest)) = norm.split_once(' ') {
-            let rotated = format!("{rest} {first}");
-            if rotated != norm {
-                prefixes.push(rotated);
-            }
-        }
-        Some(Search::Name(prefixes))
+        let words: Vec<&str> = norm.split(' ').collect();
+        let given_first = (1..words.len().min(MAX_SPLIT_WORDS))
+            .filter_map(|k| {
+                let (given, family) = (words.get(..k)?, words.get(k..)?);
+                let family = family.join(" ");
+                (family.len() >= MIN_FAMILY_PREFIX).then(|| GivenFirst {
+                    family,
+                    given: given.join(" "),
+                })
+            })
+            .collect();
+        Some(Search::Name {
+            prefix: norm,
+            given_first,
+        })
     }
 }
 
@@ -312,16 +344,41 @@ mod tests {
         assert_eq!(search_key("DUBOIS", ""), "dubois");
     }
 
+    fn given(family: &str, given: &str) -> GivenFirst {
+        GivenFirst {
+            family: family.into(),
+            given: given.into(),
+        }
+    }
+
     #[test]
     fn queries_become_key_prefixes() {
-        let cases: [(&str, Option<Search>); 7] = [
-            ("Lefe", Some(Search::Name(vec!["lefe".into()]))),
+        let name = |prefix: &str, given_first: Vec<GivenFirst>| {
+            Some(Search::Name {
+                prefix: prefix.into(),
+                given_first,
+            })
+        };
+        let cases: [(&str, Option<Search>); 9] = [
+            ("Lefè", name("lefe", vec![])),
             (
                 "claire mar",
-                Some(Search::Name(vec!["claire mar".into(), "mar claire".into()])),
+                name("claire mar", vec![given("mar", "claire")]),
+            ),
+            (
+                "Éloïse LEFE",
+                name("eloise lefe", vec![given("lefe", "eloise")]),
+            ),
+            // A one-letter family prefix would read a whole letter of the index.
+            ("paul d", name("paul d", vec![])),
+            (
+                "marie le go",
+                name(
+                    "marie le go",
+                    vec![given("le go", "marie"), given("go", "marie le")],
+                ),
             ),
             ("  ", None),
-            ("'", None),
             ("1234", None),
             (
                 "10001001014",
@@ -339,6 +396,8 @@ mod tests {
             assert_eq!(Search::parse(q), expected, "{q:?}");
         }
         assert_eq!(Search::parse(&"a".repeat(101)), None);
+        assert_eq!(Search::parse("'"), None);
+        assert_eq!(given("dub", "paul").pattern(), "% paul%");
     }
 
     #[test]

@@ -51,19 +51,30 @@ impl Store {
             format!("${}", binds.len())
         };
         if let Some(search) = &query.search {
-            let (column, prefixes) = match search {
-                Search::Name(p) => ("e.search_key", p),
-                Search::NationalId(p) => ("e.national_id", p),
+            // Each alternative is one range of an index (key or primary key).
+            let range = |binds: &mut Vec<String>, column: &str, prefix: &str| {
+                let from = next(binds, prefix.to_string());
+                let to = next(binds, prefix_end(prefix));
+                format!("{column} >= {from} and {column} < {to}")
             };
-            let ranges: Vec<String> = prefixes
-                .iter()
-                .map(|p| {
-                    let from = next(&mut binds, p.clone());
-                    let to = next(&mut binds, prefix_end(p));
-                    format!("({column} >= {from} and {column} < {to})")
-                })
-                .collect();
-            sql.push_str(&format!(" and ({})", ranges.join(" or ")));
+            let alternatives: Vec<String> = match search {
+                Search::Name {
+                    prefix,
+                    given_first,
+                } => std::iter::once(range(&mut binds, "e.search_key", prefix))
+                    .chain(given_first.iter().map(|g| {
+                        let r = range(&mut binds, "e.search_key", &g.family);
+                        let like = next(&mut binds, g.pattern());
+                        format!("{r} and e.search_key like {like}")
+                    }))
+                    .collect(),
+                Search::NationalId(ids) => ids
+                    .iter()
+                    .map(|id| range(&mut binds, "e.national_id", id))
+                    .collect(),
+            };
+            let alternatives: Vec<String> = alternatives.iter().map(|a| format!("({a})")).collect();
+            sql.push_str(&format!(" and ({})", alternatives.join(" or ")));
         }
         if let Some(profession) = &query.profession {
             let p = next(&mut binds, profession.as_str().to_string());

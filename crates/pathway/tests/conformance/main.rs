@@ -11,6 +11,7 @@
 mod accounts_sessions;
 mod at_rest;
 mod audit;
+mod directory;
 mod file;
 mod messaging;
 mod support;
