@@ -7,6 +7,7 @@
 )]
 
 mod auth;
+mod directory;
 mod errors;
 mod file;
 mod health;

@@ -320,6 +320,25 @@ pub fn display_name(first_name: &str, last_name: &str) -> String {
     }
 }
 
+/// Given names as the register writes them ("Jean-Baptiste") when they come in
+/// capitals, as Pro Santé Connect sends them ("JEAN-BAPTISTE"). Mixed case is kept.
+pub fn given_name_case(text: &str) -> String {
+    if text.chars().any(char::is_lowercase) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut start = true;
+    for c in text.chars() {
+        if start {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = !c.is_alphanumeric();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,6 +417,21 @@ mod tests {
         assert_eq!(Search::parse(&"a".repeat(101)), None);
         assert_eq!(Search::parse("'"), None);
         assert_eq!(given("dub", "paul").pattern(), "% paul%");
+    }
+
+    #[test]
+    fn given_names_in_capitals_are_written_as_the_register_does() {
+        let cases = [
+            ("LUCAS", "Lucas"),
+            ("JEAN-BAPTISTE", "Jean-Baptiste"),
+            ("ÉLOÏSE", "Éloïse"),
+            ("MARIE CLAIRE", "Marie Claire"),
+            ("Anne-Sophie", "Anne-Sophie"),
+            ("", ""),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(given_name_case(text), expected, "{text}");
+        }
     }
 
     #[test]

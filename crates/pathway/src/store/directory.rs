@@ -12,8 +12,8 @@ use super::{Account, Store, placeholders};
 use crate::account::{AccountKind, Actor, ProfessionCode};
 use crate::cpts::{Action, decide};
 use crate::directory::{
-    CommuneCode, DirectoryEntry, DirectoryQuery, EntrySource, Search, display_name, prefix_end,
-    search_key,
+    CommuneCode, DirectoryEntry, DirectoryQuery, EntrySource, Search, display_name,
+    given_name_case, prefix_end, search_key,
 };
 use crate::ids::{AccountId, InvitationId, OrganisationId};
 use crate::profile::{NationalId, Specialty};
@@ -346,7 +346,10 @@ async fn write_psc_entry_in(
     exists: bool,
 ) -> Result<()> {
     let first = account.profile.exercices.first();
-    let first_name = first.and_then(|e| e.first_name.clone()).unwrap_or_default();
+    let first_name = first
+        .and_then(|e| e.first_name.as_deref())
+        .map(given_name_case)
+        .unwrap_or_default();
     let last_name = first
         .and_then(|e| e.last_name.clone())
         .unwrap_or_else(|| account.display_name.clone());
