@@ -285,7 +285,8 @@ mod tests {
             ok.communes.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             ["59328", "59350"]
         );
-        let cases: [(fn(&mut ProfileInput), &str); 8] = [
+        type Change = fn(&mut ProfileInput);
+        let cases: [(Change, &str); 8] = [
             (|i| i.name = "  ".into(), "cpts.invalid_name"),
             (|i| i.population = 0, "cpts.invalid_population"),
             (|i| i.population = -5, "cpts.invalid_population"),

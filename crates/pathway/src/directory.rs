@@ -85,7 +85,7 @@ pub fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Whether a national id is one the RPPS extraction can carry: "8" + an RPPS number

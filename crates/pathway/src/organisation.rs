@@ -99,7 +99,10 @@ impl Siret {
             return None;
         }
         let ok = if t.starts_with("356000000") {
-            t.bytes().map(|b| u32::from(b - b'0')).sum::<u32>() % 5 == 0
+            t.bytes()
+                .map(|b| u32::from(b - b'0'))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_valid(&t)
         };
@@ -346,7 +349,16 @@ mod tests {
         .unwrap();
         assert_eq!(ok.name, "EHPAD Les Hortensias");
         assert_eq!(ok.siret, None);
-        let cases: [(&str, &str, Option<&str>, Option<&str>, Option<&str>, &str); 6] = [
+        // (kind, name, finess, siret, commune, expected code)
+        type Case = (
+            &'static str,
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static str,
+        );
+        let cases: [Case; 6] = [
             (
                 "hopital",
                 "CH",
