@@ -36,45 +36,92 @@ const ENTRY_COLUMNS: &str = "e.national_id, e.account_id, e.civility, e.first_na
      e.profession_code, e.specialty_code, e.mode_code, e.commune_code, e.source, e.search_key, \
      (select count(*) from cpts_memberships m where m.account_id = e.account_id and m.left_at is null) as member";
 
+/// One index range a directory query reads.
+enum Range {
+    /// The whole directory, in key order.
+    All,
+    /// Keys starting with a prefix, and holding the `like` pattern when given.
+    Key(String, Option<String>),
+    /// National ids starting with a prefix.
+    Id(String),
+}
+
 /// The notification an inviter receives when the invited professional first logs in.
 pub const INVITATION_ACCEPTED: &str = "directory.invitation_accepted";
 
 impl Store {
     /// A page of the directory in search-key order, `query.limit` rows at most (ask
     /// for one more than the page holds).
+    ///
+    /// Each way of reading `q` (see [`Search`]) is its own query, one index range
+    /// read in key order and stopped at the limit; the pages are merged here. As one
+    /// statement with `or`, PostgreSQL had to gather every row of every range and sort
+    /// them before the limit: 70 ms at the 99th percentile for "dupont ma" among
+    /// 77,000 professionals, against 7 ms for one range.
     #[instrument(skip_all)]
     pub async fn directory(&self, query: &DirectoryQuery) -> Result<Vec<DirectoryEntry>> {
+        let limit = query.limit.clamp(1, 1000);
+        let ranges: Vec<Range> = match &query.search {
+            None => vec![Range::All],
+            Some(Search::Name {
+                prefix,
+                given_first,
+            }) => std::iter::once(Range::Key(prefix.clone(), None))
+                .chain(
+                    given_first
+                        .iter()
+                        .map(|g| Range::Key(g.family.clone(), Some(g.pattern()))),
+                )
+                .collect(),
+            Some(Search::NationalId(ids)) => ids.iter().cloned().map(Range::Id).collect(),
+        };
+        let mut entries: Vec<DirectoryEntry> = Vec::new();
+        for range in &ranges {
+            for row in self.directory_range(query, range, limit).await? {
+                let entry = entry_from_row(&row)?;
+                if !entries.iter().any(|e| e.national_id == entry.national_id) {
+                    entries.push(entry);
+                }
+            }
+        }
+        if ranges.len() > 1 {
+            entries.sort_by(|a, b| {
+                (a.search_key.as_bytes(), a.national_id.as_str())
+                    .cmp(&(b.search_key.as_bytes(), b.national_id.as_str()))
+            });
+            entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        self.attach_organisations(&mut entries).await?;
+        Ok(entries)
+    }
+
+    async fn directory_range(
+        &self,
+        query: &DirectoryQuery,
+        range: &Range,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>> {
         let mut sql = format!("select {ENTRY_COLUMNS} from directory_entries e where 1 = 1");
         let mut binds: Vec<String> = Vec::new();
         let next = |binds: &mut Vec<String>, value: String| {
             binds.push(value);
             format!("${}", binds.len())
         };
-        if let Some(search) = &query.search {
-            // Each alternative is one range of an index (key or primary key).
-            let range = |binds: &mut Vec<String>, column: &str, prefix: &str| {
-                let from = next(binds, prefix.to_string());
-                let to = next(binds, prefix_end(prefix));
-                format!("{column} >= {from} and {column} < {to}")
-            };
-            let alternatives: Vec<String> = match search {
-                Search::Name {
-                    prefix,
-                    given_first,
-                } => std::iter::once(range(&mut binds, "e.search_key", prefix))
-                    .chain(given_first.iter().map(|g| {
-                        let r = range(&mut binds, "e.search_key", &g.family);
-                        let like = next(&mut binds, g.pattern());
-                        format!("{r} and e.search_key like {like}")
-                    }))
-                    .collect(),
-                Search::NationalId(ids) => ids
-                    .iter()
-                    .map(|id| range(&mut binds, "e.national_id", id))
-                    .collect(),
-            };
-            let alternatives: Vec<String> = alternatives.iter().map(|a| format!("({a})")).collect();
-            sql.push_str(&format!(" and ({})", alternatives.join(" or ")));
+        let between = |binds: &mut Vec<String>, column: &str, prefix: &str| {
+            let from = next(binds, prefix.to_string());
+            let to = next(binds, prefix_end(prefix));
+            format!(" and {column} >= {from} and {column} < {to}")
+        };
+        match range {
+            Range::All => {}
+            Range::Key(prefix, words) => {
+                sql.push_str(&between(&mut binds, "e.search_key", prefix));
+                if let Some(pattern) = words {
+                    let like = next(&mut binds, pattern.clone());
+                    sql.push_str(&format!(" and e.search_key like {like}"));
+                }
+            }
+            Range::Id(prefix) => sql.push_str(&between(&mut binds, "e.national_id", prefix)),
         }
         if let Some(profession) = &query.profession {
             let p = next(&mut binds, profession.as_str().to_string());
@@ -101,24 +148,16 @@ impl Store {
             sql.push_str(&format!(" and (e.search_key, e.national_id) > ({k}, {id})"));
         }
         sql.push_str(&format!(
-            " order by e.search_key, e.national_id limit {}",
-            query.limit.clamp(1, 1000)
+            " order by e.search_key, e.national_id limit {limit}"
         ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in binds {
             q = q.bind(b);
         }
         // Plans depend on the prefixes' rarity (see `Db::plans_with_values`).
-        let rows = q
-            .persistent(!self.db.plans_with_values())
+        Ok(q.persistent(!self.db.plans_with_values())
             .fetch_all(self.db.reader())
-            .await?;
-        let mut entries = rows
-            .iter()
-            .map(entry_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        self.attach_organisations(&mut entries).await?;
-        Ok(entries)
+            .await?)
     }
 
     /// One professional's card.

@@ -335,23 +335,41 @@ impl Store {
         account: &Account,
         now: Millis,
     ) -> Result<Vec<Option<OrganisationId>>> {
-        let mut linked = Vec::new();
-        for exercice in &account.profile.exercices {
-            for activity in &exercice.activities {
-                let org = organisation_of_activity_in(tx, activity, now).await?;
-                if let Some(org) = org {
-                    sqlx::query(
-                        "insert into organisation_members (organisation_id, account_id, source, joined_at) values ($1, $2, $3, $4) \
-                         on conflict (organisation_id, account_id) do nothing",
-                    )
-                    .bind(org.as_text())
-                    .bind(account.id.as_text())
-                    .bind(OrganisationSource::Psc.as_str())
-                    .bind(now.0)
-                    .execute(&mut **tx)
-                    .await?;
-                }
-                linked.push(org);
+        let activities: Vec<&Activity> = account
+            .profile
+            .exercices
+            .iter()
+            .flat_map(|e| e.activities.iter())
+            .collect();
+        // Structures are found or made in one order (their ids sorted), whatever the
+        // profile's: two first logins naming the same new structures in another order
+        // would otherwise wait on each other's inserts (a deadlock on PostgreSQL).
+        let mut order: Vec<usize> = (0..activities.len()).collect();
+        order.sort_by_key(|&i| {
+            activities
+                .get(i)
+                .map(|a| (a.structure_id.clone(), a.finess.clone()))
+        });
+        let mut linked: Vec<Option<OrganisationId>> = vec![None; activities.len()];
+        for i in order {
+            let Some(activity) = activities.get(i) else {
+                continue;
+            };
+            let org = organisation_of_activity_in(tx, activity, now).await?;
+            if let Some(org) = org {
+                sqlx::query(
+                    "insert into organisation_members (organisation_id, account_id, source, joined_at) values ($1, $2, $3, $4) \
+                     on conflict (organisation_id, account_id) do nothing",
+                )
+                .bind(org.as_text())
+                .bind(account.id.as_text())
+                .bind(OrganisationSource::Psc.as_str())
+                .bind(now.0)
+                .execute(&mut **tx)
+                .await?;
+            }
+            if let Some(slot) = linked.get_mut(i) {
+                *slot = org;
             }
         }
         Ok(linked)
