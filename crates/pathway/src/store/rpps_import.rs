@@ -193,15 +193,39 @@ fn values(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
-// Statements stay at a few hundred parameters: SQLite looks a `$N` parameter up by
-// name in a list, at parse time and again at each bind (sqlx asks every parameter's
-// name), so a statement's cost grows with the square of its parameters. Measured on
-// 100,000 lines: 1,600 parameters per insert ran at 4,100 lines/s, 70% of the time in
-// SQLite's parameter lookups. Full-size statements keep one text, prepared once.
-const ENTRY_ROWS_PER_INSERT: usize = 16;
-const ORGANISATION_ROWS_PER_INSERT: usize = 16;
-const ACTIVITY_ROWS_PER_INSERT: usize = 32;
-const IDS_PER_QUERY: usize = 100;
+/// Rows per statement. On SQLite, a few hundred parameters: it looks a `$N`
+/// parameter up by name in a list, at parse time and again at each bind (sqlx asks
+/// every parameter's name), so a statement's cost grows with the square of its
+/// parameters. Measured on 100,000 lines: 1,600 parameters per insert ran at 4,100
+/// lines/s, 70% of the time in those lookups. PostgreSQL has no such cost and each
+/// statement is a round trip: there, bigger ones. Full-size statements keep one text,
+/// prepared once.
+#[derive(Clone, Copy, Debug)]
+struct Sizes {
+    entries: usize,
+    organisations: usize,
+    activities: usize,
+    ids: usize,
+}
+
+impl Sizes {
+    fn of(backend: Backend) -> Sizes {
+        match backend {
+            Backend::Sqlite => Sizes {
+                entries: 16,
+                organisations: 16,
+                activities: 32,
+                ids: 100,
+            },
+            Backend::Postgres => Sizes {
+                entries: 100,
+                organisations: 100,
+                activities: 200,
+                ids: 500,
+            },
+        }
+    }
+}
 
 impl Store {
     /// Imports an extraction; `reader` is read to its end, a line at a time.
@@ -321,9 +345,10 @@ impl Store {
         if persons.is_empty() {
             return Ok(());
         }
+        let sizes = Sizes::of(self.db.backend());
         let mut tx = self.db.begin().await?;
-        let organisations = import_organisations_in(&mut tx, &persons, now, report).await?;
-        let existing = existing_entries_in(&mut tx, &persons).await?;
+        let organisations = import_organisations_in(&mut tx, &persons, now, report, sizes).await?;
+        let existing = existing_entries_in(&mut tx, &persons, sizes.ids).await?;
         let mut inserts: Vec<(RppsPerson, String)> = Vec::new();
         let mut updates: Vec<(RppsPerson, String)> = Vec::new();
         let mut kept: Vec<String> = Vec::new();
@@ -354,8 +379,8 @@ impl Store {
                 }
             }
         }
-        for chunk in inserts.chunks(ENTRY_ROWS_PER_INSERT) {
-            insert_entries_in(&mut tx, chunk, report, now).await?;
+        for chunk in inserts.chunks(sizes.entries) {
+            insert_entries_in(&mut tx, chunk, report, now, sizes.entries).await?;
         }
         for (person, fingerprint) in &updates {
             update_entry_in(&mut tx, person, fingerprint, report, now).await?;
@@ -364,7 +389,7 @@ impl Store {
             .iter()
             .map(|(p, _)| p.national_id.as_str().to_string())
             .collect();
-        for chunk in replaced.chunks(IDS_PER_QUERY) {
+        for chunk in replaced.chunks(sizes.ids) {
             let sql = format!(
                 "delete from directory_activities where national_id in ({})",
                 placeholders(1, chunk.len())
@@ -373,7 +398,7 @@ impl Store {
             for id in chunk {
                 q = q.bind(id.clone());
             }
-            q.persistent(chunk.len() == IDS_PER_QUERY)
+            q.persistent(chunk.len() == sizes.ids)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -383,10 +408,10 @@ impl Store {
                 rows.push(ActivityRow::of(person, position, activity, &organisations));
             }
         }
-        for chunk in rows.chunks(ACTIVITY_ROWS_PER_INSERT) {
-            insert_activities_in(&mut tx, chunk).await?;
+        for chunk in rows.chunks(sizes.activities) {
+            insert_activities_in(&mut tx, chunk, sizes.activities).await?;
         }
-        for chunk in kept.chunks(IDS_PER_QUERY) {
+        for chunk in kept.chunks(sizes.ids) {
             let sql = format!(
                 "update directory_entries set import_scope = $1, import_run = $2 where national_id in ({})",
                 placeholders(3, chunk.len())
@@ -397,7 +422,7 @@ impl Store {
             for id in chunk {
                 q = q.bind(id.clone());
             }
-            q.persistent(chunk.len() == IDS_PER_QUERY)
+            q.persistent(chunk.len() == sizes.ids)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -475,6 +500,7 @@ async fn import_organisations_in(
     persons: &[RppsPerson],
     now: Millis,
     report: &mut ImportReport,
+    sizes: Sizes,
 ) -> Result<HashMap<StructureKey, OrganisationId>> {
     let mut wanted: Vec<(StructureKey, &Structure, Option<&CommuneCode>)> = Vec::new();
     let mut seen: HashSet<StructureKey> = HashSet::new();
@@ -486,12 +512,12 @@ async fn import_organisations_in(
             wanted.push((key, s, activity.commune.as_ref()));
         }
     }
-    let mut found = find_structures_in(tx, wanted.iter().map(|(k, _, _)| k)).await?;
+    let mut found = find_structures_in(tx, wanted.iter().map(|(k, _, _)| k), sizes.ids).await?;
     let missing: Vec<&(StructureKey, &Structure, Option<&CommuneCode>)> = wanted
         .iter()
         .filter(|(k, _, _)| !found.contains_key(k))
         .collect();
-    for chunk in missing.chunks(ORGANISATION_ROWS_PER_INSERT) {
+    for chunk in missing.chunks(sizes.organisations) {
         let sql = format!(
             "insert into organisations (id, kind, name, name_key, finess, siret, structure_id, commune_code, source, merged_into, created_at, updated_at) \
              values {} on conflict do nothing",
@@ -523,7 +549,7 @@ async fn import_organisations_in(
                 .bind(now.0);
         }
         let done = q
-            .persistent(chunk.len() == ORGANISATION_ROWS_PER_INSERT)
+            .persistent(chunk.len() == sizes.organisations)
             .execute(&mut **tx)
             .await?;
         report.organisations_new += done.rows_affected();
@@ -531,7 +557,7 @@ async fn import_organisations_in(
     if !missing.is_empty() {
         // What was made, and what another structure already held (a FINESS named
         // by two technical ids): those lines join that organisation.
-        let again = find_structures_in(tx, missing.iter().map(|(k, _, _)| k)).await?;
+        let again = find_structures_in(tx, missing.iter().map(|(k, _, _)| k), sizes.ids).await?;
         let still: Vec<(&StructureKey, &Structure)> = missing
             .iter()
             .filter(|(k, _, _)| !again.contains_key(k))
@@ -540,7 +566,8 @@ async fn import_organisations_in(
         found.extend(again);
         for (key, s) in still {
             if let Some(f) = s.finess.clone() {
-                let by_finess = find_structures_in(tx, [&StructureKey::Finess(f)]).await?;
+                let by_finess =
+                    find_structures_in(tx, [&StructureKey::Finess(f)], sizes.ids).await?;
                 if let Some(id) = by_finess.into_values().next() {
                     found.insert(key.clone(), id);
                 }
@@ -555,6 +582,7 @@ async fn import_organisations_in(
 async fn find_structures_in<'k>(
     tx: &mut Transaction<'static, Any>,
     keys: impl IntoIterator<Item = &'k StructureKey>,
+    per_query: usize,
 ) -> Result<HashMap<StructureKey, OrganisationId>> {
     let mut technical: Vec<String> = Vec::new();
     let mut finess: Vec<String> = Vec::new();
@@ -566,7 +594,7 @@ async fn find_structures_in<'k>(
     }
     let mut found = HashMap::new();
     for (column, list) in [("structure_id", technical), ("finess", finess)] {
-        for chunk in list.chunks(IDS_PER_QUERY) {
+        for chunk in list.chunks(per_query) {
             let sql = format!(
                 "select {column} as k, coalesce(merged_into, id) as id from organisations where {column} in ({})",
                 placeholders(1, chunk.len())
@@ -576,7 +604,7 @@ async fn find_structures_in<'k>(
                 q = q.bind(v.clone());
             }
             let rows = q
-                .persistent(chunk.len() == IDS_PER_QUERY)
+                .persistent(chunk.len() == per_query)
                 .fetch_all(&mut **tx)
                 .await?;
             for row in rows {
@@ -600,9 +628,10 @@ async fn find_structures_in<'k>(
 async fn existing_entries_in(
     tx: &mut Transaction<'static, Any>,
     persons: &[RppsPerson],
+    per_query: usize,
 ) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
     let mut out = HashMap::with_capacity(persons.len());
-    for chunk in persons.chunks(IDS_PER_QUERY) {
+    for chunk in persons.chunks(per_query) {
         let sql = format!(
             "select national_id, fingerprint, import_run from directory_entries where national_id in ({})",
             placeholders(1, chunk.len())
@@ -612,7 +641,7 @@ async fn existing_entries_in(
             q = q.bind(p.national_id.as_str().to_string());
         }
         let rows = q
-            .persistent(chunk.len() == IDS_PER_QUERY)
+            .persistent(chunk.len() == per_query)
             .fetch_all(&mut **tx)
             .await?;
         for row in rows {
@@ -650,6 +679,7 @@ async fn insert_entries_in(
     chunk: &[(RppsPerson, String)],
     report: &ImportReport,
     now: Millis,
+    full: usize,
 ) -> Result<()> {
     let sql = format!(
         "insert into directory_entries (national_id, civility, first_name, last_name, display_name, search_key, \
@@ -678,9 +708,7 @@ async fn insert_entries_in(
             .bind(now.0)
             .bind(now.0);
     }
-    q.persistent(chunk.len() == ENTRY_ROWS_PER_INSERT)
-        .execute(&mut **tx)
-        .await?;
+    q.persistent(chunk.len() == full).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -773,6 +801,7 @@ impl ActivityRow {
 async fn insert_activities_in(
     tx: &mut Transaction<'static, Any>,
     chunk: &[ActivityRow],
+    full: usize,
 ) -> Result<()> {
     if chunk.is_empty() {
         return Ok(());
@@ -792,9 +821,7 @@ async fn insert_activities_in(
             .bind(r.commune.clone())
             .bind(r.organisation.clone());
     }
-    q.persistent(chunk.len() == ACTIVITY_ROWS_PER_INSERT)
-        .execute(&mut **tx)
-        .await?;
+    q.persistent(chunk.len() == full).execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -840,7 +867,8 @@ async fn append_activities_in(
             next += 1;
         }
     }
-    insert_activities_in(tx, &added).await
+    // A rare path: its statement is not kept.
+    insert_activities_in(tx, &added, usize::MAX).await
 }
 
 #[cfg(test)]
