@@ -371,8 +371,11 @@ def bench(rows, out):
         f.write(header_line() + "\n")
         while written < rows:
             n += 1
-            # Zipf-like: common names are common.
-            last = surnames[min(int(rng.paretovariate(1.05)) - 1, len(surnames) - 1)] if rng.random() < 0.5 else rng.choice(surnames)
+            # Common names are common, as in France: the weight of the name of rank r
+            # is 1/(r + 50), so the commonest holds ~0.3% of people and the hundred
+            # commonest ~15% (drawn by inverting the distribution's integral).
+            rank = int(50 * (len(surnames) / 50 + 1) ** rng.random() - 50)
+            last = surnames[min(rank, len(surnames) - 1)]
             first = rng.choice(FIRST_NAMES)
             profession = rng.choice(professions)
             specialty = rng.choice(list(SPECIALTIES)) if profession == "10" else ""

@@ -2,13 +2,11 @@
 //! key), a professional's card, invitations, and the binding of an entry to the
 //! account that logs in with its national id.
 
-use std::collections::BTreeMap;
-
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tracing::instrument;
 
-use super::{Account, Store, placeholders};
+use super::{Account, Store};
 use crate::account::{AccountKind, Actor, ProfessionCode};
 use crate::cpts::{Action, decide};
 use crate::directory::{
@@ -77,8 +75,8 @@ impl Store {
         };
         let mut entries: Vec<DirectoryEntry> = Vec::new();
         for range in &ranges {
-            for row in self.directory_range(query, range, limit).await? {
-                let entry = entry_from_row(&row)?;
+            let rows = self.directory_range(query, range, limit).await?;
+            for entry in entries_from_rows(&rows)? {
                 if !entries.iter().any(|e| e.national_id == entry.national_id) {
                     entries.push(entry);
                 }
@@ -91,7 +89,6 @@ impl Store {
             });
             entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         }
-        self.attach_organisations(&mut entries).await?;
         Ok(entries)
     }
 
@@ -150,7 +147,7 @@ impl Store {
         sql.push_str(&format!(
             " order by e.search_key, e.national_id limit {limit}"
         ));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(with_organisations(&sql)));
         for b in binds {
             q = q.bind(b);
         }
@@ -163,57 +160,15 @@ impl Store {
     /// One professional's card.
     #[instrument(skip_all)]
     pub async fn directory_entry(&self, national_id: &NationalId) -> Result<DirectoryEntry> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "select {ENTRY_COLUMNS} from directory_entries e where e.national_id = $1"
-        )))
-        .bind(national_id.as_str())
-        .fetch_optional(self.db.reader())
-        .await?
-        .ok_or(Error::not_found("directory_entry"))?;
-        let mut entries = vec![entry_from_row(&row)?];
-        self.attach_organisations(&mut entries).await?;
-        entries.pop().ok_or(Error::not_found("directory_entry"))
-    }
-
-    /// The organisations of each entry: those of its activities, and those its
-    /// account belongs to.
-    async fn attach_organisations(&self, entries: &mut [DirectoryEntry]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let n = entries.len();
-        let sql = format!(
-            "select a.national_id, a.organisation_id from directory_activities a \
-             where a.national_id in ({}) and a.organisation_id is not null \
-             union \
-             select e.national_id, om.organisation_id from directory_entries e \
-             join organisation_members om on om.account_id = e.account_id and om.left_at is null \
-             where e.national_id in ({})",
-            placeholders(1, n),
-            placeholders(n + 1, n)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for _ in 0..2 {
-            for e in entries.iter() {
-                q = q.bind(e.national_id.as_str().to_string());
-            }
-        }
-        let rows = q.persistent(false).fetch_all(self.db.reader()).await?;
-        let mut by_entry: BTreeMap<String, Vec<OrganisationId>> = BTreeMap::new();
-        for row in &rows {
-            let id: String = row.try_get("national_id")?;
-            let org: String = row.try_get("organisation_id")?;
-            if let Some(org) = OrganisationId::parse(&org) {
-                by_entry.entry(id).or_default().push(org);
-            }
-        }
-        for e in entries.iter_mut() {
-            let mut orgs = by_entry.remove(e.national_id.as_str()).unwrap_or_default();
-            orgs.sort();
-            orgs.dedup();
-            e.organisation_ids = orgs;
-        }
-        Ok(())
+        let inner =
+            format!("select {ENTRY_COLUMNS} from directory_entries e where e.national_id = $1");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(with_organisations(&inner)))
+            .bind(national_id.as_str())
+            .fetch_all(self.db.reader())
+            .await?;
+        entries_from_rows(&rows)?
+            .pop()
+            .ok_or(Error::not_found("directory_entry"))
     }
 
     /// Invites a professional of the directory who has no account yet. The same
@@ -483,6 +438,48 @@ async fn write_psc_entry_in(
         }
     }
     Ok(())
+}
+
+/// A page of entries (`inner`, limited and ordered) with their organisations, in one
+/// statement: those of their activities, and those their account belongs to (a few
+/// rows per entry), in key order. A second query for them cost one more round trip
+/// per page, and on a loaded machine each round trip through the driver's worker
+/// thread can wait for a core.
+fn with_organisations(inner: &str) -> String {
+    format!(
+        "select p.*, a.organisation_id as activity_organisation, om.organisation_id as member_organisation \
+         from ({inner}) p \
+         left join directory_activities a on a.national_id = p.national_id and a.organisation_id is not null \
+         left join organisation_members om on om.account_id = p.account_id and om.left_at is null \
+         order by p.search_key, p.national_id"
+    )
+}
+
+/// Entries from the rows of [`with_organisations`], an entry's rows being adjacent.
+fn entries_from_rows(rows: &[AnyRow]) -> Result<Vec<DirectoryEntry>> {
+    let mut entries: Vec<DirectoryEntry> = Vec::new();
+    for row in rows {
+        let id: String = row.try_get("national_id")?;
+        if entries.last().is_none_or(|e| e.national_id.as_str() != id) {
+            entries.push(entry_from_row(row)?);
+        }
+        if let Some(entry) = entries.last_mut() {
+            for column in ["activity_organisation", "member_organisation"] {
+                let org = row
+                    .try_get::<Option<String>, _>(column)?
+                    .and_then(|o| OrganisationId::parse(&o));
+                if let Some(org) = org
+                    && !entry.organisation_ids.contains(&org)
+                {
+                    entry.organisation_ids.push(org);
+                }
+            }
+        }
+    }
+    for entry in &mut entries {
+        entry.organisation_ids.sort();
+    }
+    Ok(entries)
 }
 
 fn entry_from_row(row: &AnyRow) -> Result<DirectoryEntry> {
