@@ -98,7 +98,12 @@ impl Store {
         range: &Range,
         limit: i64,
     ) -> Result<Vec<AnyRow>> {
-        let mut sql = format!("select {ENTRY_COLUMNS} from directory_entries e where 1 = 1");
+        // The page's ids are chosen from the key's index alone (`k`: the key, the id,
+        // and the activities for the filters); the entries' rows are read for those
+        // only. With the entries' columns in that select, PostgreSQL read the row of
+        // every key of a range to test the given-name filter on it: 11 ms median,
+        // 89 ms at the 99th percentile for "marie van" among 770,000 professionals.
+        let mut sql = String::from("select k.national_id from directory_entries k where 1 = 1");
         let mut binds: Vec<String> = Vec::new();
         let next = |binds: &mut Vec<String>, value: String| {
             binds.push(value);
@@ -112,41 +117,44 @@ impl Store {
         match range {
             Range::All => {}
             Range::Key(prefix, words) => {
-                sql.push_str(&between(&mut binds, "e.search_key", prefix));
+                sql.push_str(&between(&mut binds, "k.search_key", prefix));
                 if let Some(pattern) = words {
                     let like = next(&mut binds, pattern.clone());
-                    sql.push_str(&format!(" and e.search_key like {like}"));
+                    sql.push_str(&format!(" and k.search_key like {like}"));
                 }
             }
-            Range::Id(prefix) => sql.push_str(&between(&mut binds, "e.national_id", prefix)),
+            Range::Id(prefix) => sql.push_str(&between(&mut binds, "k.national_id", prefix)),
         }
         if let Some(profession) = &query.profession {
             let p = next(&mut binds, profession.as_str().to_string());
             sql.push_str(&format!(
-                " and exists (select 1 from directory_activities a where a.national_id = e.national_id and a.profession_code = {p})"
+                " and exists (select 1 from directory_activities a where a.national_id = k.national_id and a.profession_code = {p})"
             ));
         }
         if let Some(commune) = &query.commune {
             let c = next(&mut binds, commune.as_str().to_string());
             sql.push_str(&format!(
-                " and exists (select 1 from directory_activities a where a.national_id = e.national_id and a.commune_code = {c})"
+                " and exists (select 1 from directory_activities a where a.national_id = k.national_id and a.commune_code = {c})"
             ));
         }
         if let Some(organisation) = &query.organisation {
             let o = next(&mut binds, organisation.as_text());
             sql.push_str(&format!(
-                " and (exists (select 1 from directory_activities a where a.national_id = e.national_id and a.organisation_id = {o}) \
-                 or exists (select 1 from organisation_members om where om.account_id = e.account_id and om.organisation_id = {o} and om.left_at is null))"
+                " and (exists (select 1 from directory_activities a where a.national_id = k.national_id and a.organisation_id = {o}) \
+                 or exists (select 1 from organisation_members om where om.account_id = k.account_id and om.organisation_id = {o} and om.left_at is null))"
             ));
         }
         if let Some(after) = &query.after {
             let k = next(&mut binds, after.key.clone());
             let id = next(&mut binds, after.national_id.as_str().to_string());
-            sql.push_str(&format!(" and (e.search_key, e.national_id) > ({k}, {id})"));
+            sql.push_str(&format!(" and (k.search_key, k.national_id) > ({k}, {id})"));
         }
         sql.push_str(&format!(
-            " order by e.search_key, e.national_id limit {limit}"
+            " order by k.search_key, k.national_id limit {limit}"
         ));
+        let sql = format!(
+            "select {ENTRY_COLUMNS} from ({sql}) top join directory_entries e on e.national_id = top.national_id"
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(with_organisations(&sql)));
         for b in binds {
             q = q.bind(b);

@@ -297,7 +297,7 @@ impl Store {
             if batch.lines >= options.batch_lines.max(1) {
                 self.write_batch(&mut batch, &mut report, now).await?;
                 if report.read >= next_statistics {
-                    self.refresh_statistics().await?;
+                    self.refresh_statistics(false).await?;
                     next_statistics = next_statistics.saturating_mul(4);
                 }
             }
@@ -307,7 +307,7 @@ impl Store {
         }
         self.write_batch(&mut batch, &mut report, now).await?;
         self.sweep_gone(&mut report, now).await?;
-        self.refresh_statistics().await?;
+        self.refresh_statistics(true).await?;
         self.audit(
             AuditEvent::new(
                 now,
@@ -441,12 +441,19 @@ impl Store {
     /// fourfold) and at the end. SQLite's planner takes these indexes without
     /// statistics, and gathering them would change the plans of every other query
     /// there: it is left alone.
-    async fn refresh_statistics(&self) -> Result<()> {
+    ///
+    /// At the end it is `vacuum analyze`: the vacuum marks the new pages all-visible,
+    /// which lets a key's index answer a search alone; until then PostgreSQL reads
+    /// the table row of every key it tests (a given-name search went from 2.3 ms to
+    /// 0.2 ms on 77,000 professionals).
+    async fn refresh_statistics(&self, vacuum: bool) -> Result<()> {
         if self.db.backend() != Backend::Postgres {
             return Ok(());
         }
+        let verb = if vacuum { "vacuum analyze" } else { "analyze" };
         for table in ["organisations", "directory_entries", "directory_activities"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("analyze {table}")))
+            // Simple protocol: vacuum refuses to run in a transaction block.
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{verb} {table}")))
                 .execute(self.db.writer())
                 .await?;
         }
