@@ -22,6 +22,7 @@ mod notifications;
 mod organisations;
 mod patients;
 mod rights;
+mod rpps_batch;
 mod rpps_import;
 mod sealed;
 mod sessions;

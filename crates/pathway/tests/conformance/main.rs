@@ -12,6 +12,7 @@ mod accounts_sessions;
 mod at_rest;
 mod audit;
 mod directory;
+mod directory_members;
 mod file;
 mod messaging;
 mod support;
