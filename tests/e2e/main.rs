@@ -8,6 +8,7 @@
 
 mod auth;
 mod browser;
+mod directory;
 mod errors;
 mod file;
 mod health;

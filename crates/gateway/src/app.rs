@@ -45,6 +45,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "administration", description = "The access matrix"),
         (name = "notifications", description = "What you should know about (no health data)"),
         (name = "messaging", description = "Patient threads, direct and group conversations, the real-time stream"),
+        (name = "directory", description = "The professionals of the territory (RPPS import and logins): search, cards, invitations"),
+        (name = "organisations", description = "The structures of the territory: officines, cabinets, MSP, EHPAD, hospitals…"),
+        (name = "cpts", description = "The CPTS's profile and the adhesion of professionals"),
     )
 )]
 struct ApiDoc;
@@ -65,6 +68,9 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::admin::router())
         .merge(http::notifications::router())
         .merge(http::messages::router())
+        .merge(http::directory::router())
+        .merge(http::organisations::router())
+        .merge(http::cpts::router())
         .merge(crate::stream::router());
     if demo {
         routes.merge(crate::sandbox::router())

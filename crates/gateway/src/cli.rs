@@ -33,6 +33,31 @@ pub enum Command {
     /// serving (PostgreSQL: use pg_dump). The copy is sealed with the master key: keep
     /// that key apart from it.
     Backup(BackupArgs),
+    /// The territory's directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Subcommand)]
+pub enum DirectoryCommand {
+    /// Import the ANS extraction PS_LibreAcces_Personne_activite (pipe-separated, one
+    /// line per activity): adds, updates and removes professionals, prints the counts
+    /// (read, kept, new, updated, gone) and the malformed lines. Re-running it with the
+    /// same file changes nothing.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The extraction, e.g. PS_LibreAcces_Personne_activite_202611230800.txt.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// INSEE codes of the communes to keep, comma-separated (59350,59328). Default: the
+    /// communes of the CPTS profile, or every line when it lists none.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub communes: Option<Vec<String>>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Subcommand)]

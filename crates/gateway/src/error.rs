@@ -259,6 +259,21 @@ mod tests {
                 "resource.not_found",
             ),
             (
+                DomainError::not_found(Noun::DirectoryEntry),
+                404,
+                "directory.not_found",
+            ),
+            (
+                DomainError::not_found(Noun::Organisation),
+                404,
+                "organisation.not_found",
+            ),
+            (
+                DomainError::not_found(Noun::OrganisationMembership),
+                404,
+                "organisation.not_member",
+            ),
+            (
                 DomainError::conflict("care_team.duplicate", "x"),
                 409,
                 "care_team.duplicate",

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod http;

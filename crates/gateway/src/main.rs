@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, KeysCommand};
+use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, DirectoryCommand, KeysCommand};
 use cordee_gateway::config::Settings;
 use cordee_gateway::{Gateway, keys, shutdown_signal, telemetry};
 use cordee_pathway::audit::AuditVerdict;
@@ -70,6 +70,20 @@ async fn run(cli: Cli) -> ExitCode {
             Ok(s) => backup(s, &args.to).await,
             Err(code) => return code,
         },
+        Command::Directory(DirectoryCommand::Import(args)) => match settings(args.common) {
+            Ok(s) => {
+                telemetry::init(s.log_format, "warn");
+                cordee_gateway::directory::import(
+                    &s,
+                    &args.file,
+                    args.communes,
+                    &mut std::io::stdout(),
+                    &mut std::io::stderr(),
+                )
+                .await
+            }
+            Err(code) => return code,
+        },
     };
     match result {
         Ok(code) => code,
@@ -86,8 +100,18 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let public_url = settings.public_url.clone();
     let demo = settings.demo;
     let gateway = Gateway::build(settings).await?;
-    if demo && cordee_gateway::demo::seed(&gateway.state().store, gateway.state().now()).await? {
-        println!("Demo data created: patients, care teams, file entries and conversations.");
+    if demo {
+        let store = &gateway.state().store;
+        let now = gateway.state().now();
+        if let Some(r) = cordee_gateway::directory::seed_demo(store, now).await? {
+            println!(
+                "Demo directory: {} professionals of a fictional territory of the Nord imported",
+                r.new
+            );
+        }
+        if cordee_gateway::demo::seed(store, now).await? {
+            println!("Demo data created: patients, care teams, file entries and conversations.");
+        }
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -80,6 +80,15 @@ text_enum! {
         KeysRotate = "keys.rotate",
         JobRun = "job.run",
         // Directory, organisations and the CPTS (issue 11)
+        DirectoryImport = "directory.import",
+        DirectoryInvite = "directory.invite",
+        OrganisationCreate = "organisation.create",
+        OrganisationUpdate = "organisation.update",
+        OrganisationMerge = "organisation.merge",
+        OrganisationLeave = "organisation.leave",
+        CptsUpdate = "cpts.update",
+        CptsJoin = "cpts.join",
+        CptsLeave = "cpts.leave",
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)

@@ -23,6 +23,11 @@ text_enum! {
         Record = "record",
         DataKey = "data_key",
         // Directory, organisations and the CPTS (issue 11)
+        DirectoryEntry = "directory_entry",
+        Invitation = "invitation",
+        Organisation = "organisation",
+        OrganisationMembership = "organisation_membership",
+        CptsMembership = "membership",
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)
@@ -46,6 +51,11 @@ impl Noun {
             Noun::Grant => "break_glass.grant_not_found",
             Noun::Objection => "consent.objection_not_found",
             Noun::Record | Noun::DataKey => "resource.not_found",
+            Noun::DirectoryEntry => "directory.not_found",
+            Noun::Invitation => "directory.invitation_not_found",
+            Noun::Organisation => "organisation.not_found",
+            Noun::OrganisationMembership => "organisation.not_member",
+            Noun::CptsMembership => "cpts.not_member",
         }
     }
 }

@@ -69,3 +69,9 @@ id_type!(MessageId);
 id_type!(NotificationId);
 id_type!(GrantId);
 id_type!(ObjectionId);
+id_type!(
+    /// A structure of the territory: officine, cabinet, MSP, EHPAD, hospital…
+    OrganisationId
+);
+id_type!(InvitationId);
+id_type!(MembershipId);

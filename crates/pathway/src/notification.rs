@@ -16,6 +16,7 @@ text_enum! {
         ConsentChanged = "consent.changed",
         IdentityPossibleDuplicate = "identity.possible_duplicate",
         // Directory, organisations and the CPTS (issue 11)
+        DirectoryInvitationAccepted = "directory.invitation_accepted",
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)

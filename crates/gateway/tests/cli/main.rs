@@ -9,6 +9,7 @@
 
 mod backup;
 mod config;
+mod directory;
 mod durability;
 mod keys;
 mod logs;

@@ -116,7 +116,11 @@ impl Store {
             }
         };
         let id = AccountId::parse(&row.0).ok_or_else(|| Error::not_found(Noun::Account))?;
-        self.account(id).await
+        let account = self.account(id).await?;
+        // The directory entry of this national id, the organisations of the PSC
+        // activities, invitations waiting (store/directory.rs).
+        self.bind_directory(&account, now).await?;
+        Ok(account)
     }
 
     #[instrument(skip_all, fields(account = %id))]

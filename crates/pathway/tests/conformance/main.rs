@@ -12,6 +12,8 @@ mod access;
 mod accounts_sessions;
 mod at_rest;
 mod audit;
+mod directory;
+mod directory_members;
 mod file;
 mod messaging;
 mod support;
