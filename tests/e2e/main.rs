@@ -20,3 +20,4 @@ mod sessions;
 mod support;
 mod tls;
 mod web;
+mod web_directory;

@@ -49,6 +49,8 @@ assets!(
     "lib/ui.js",
     "screens/account.js",
     "screens/conversation.js",
+    "screens/cpts.js",
+    "screens/directory.js",
     "screens/login.js",
     "screens/messages.js",
     "screens/new-conversation.js",
