@@ -50,12 +50,16 @@ REFUSED_BY_FACTS = {
     # Relative to now.
     "care_team.invalid_end",
     "consent.informed_in_future",
+    "aci.invalid_year",
     # Relative to the accounts involved.
     "care_team.role_mismatch",
     "me.exercice_unknown",
     "conversation.direct_needs_one",
     # `rcp` is read-only in the matrix: a rule between the path and the body.
     "matrix.rcp_read_only",
+    # A rule across the items of a list that JSON Schema cannot state (each code at
+    # most once, whatever the other fields; `uniqueItems` compares whole items).
+    "aci.duplicate_indicator",
     # A callback answers a login this browser started; its `state` cannot be drawn.
     "auth.state_mismatch",
     # 410: the patient was erased (by an admin, earlier in the run); like a 404.

@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod aci;
 mod auth;
 mod browser;
 mod directory;

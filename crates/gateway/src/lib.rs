@@ -10,6 +10,7 @@
     )
 )]
 
+pub mod aci;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -139,13 +139,13 @@ async fn get_profile(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CptsBody {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = doc::CptsName)]
     pub name: String,
     /// People living in the territory; the ACI size follows from it.
     #[serde(deserialize_with = "super::wire::integral")]
     #[schema(minimum = 1, maximum = 10_000_000)]
     pub population: i64,
-    #[schema(value_type = Option<doc::IsoDate>)]
+    #[schema(value_type = Option<doc::DateInput>)]
     pub contract_signed_on: Option<String>,
     #[schema(schema_with = missions_schema)]
     pub missions: Vec<String>,

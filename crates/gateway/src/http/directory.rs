@@ -161,21 +161,9 @@ async fn list(
             "q must be at most 100 characters",
         ));
     }
-    let search = match q {
-        None => None,
-        Some(q) => match Search::parse(q) {
-            Some(s) => Some(s),
-            // Nothing to search by (punctuation, too few digits): nobody matches.
-            None => {
-                return Ok(Json(DirectoryList {
-                    items: Vec::new(),
-                    next_cursor: None,
-                }));
-            }
-        },
-    };
-    let query = DirectoryQuery {
-        search,
+    // Every filter is checked before a query that can match nobody returns early.
+    let mut query = DirectoryQuery {
+        search: None,
         profession: parse_opt(params.profession.as_deref(), ProfessionCode::parse).map_err(
             |_| {
                 invalid(
@@ -203,6 +191,19 @@ async fn list(
         )?,
         after: parse_cursor(params.cursor.as_deref(), DirectoryCursor::parse)?,
         limit: limit + 1,
+    };
+    query.search = match q {
+        None => None,
+        Some(q) => match Search::parse(q) {
+            Some(s) => Some(s),
+            // Nothing to search by (punctuation, too few digits): nobody matches.
+            None => {
+                return Ok(Json(DirectoryList {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }));
+            }
+        },
     };
     let rows = state.store.directory(&query).await?;
     let (items, next_cursor) = page_of(rows, limit, |e| e.cursor().encode());

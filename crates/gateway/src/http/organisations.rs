@@ -203,11 +203,11 @@ pub struct OrganisationBody {
     pub kind: String,
     #[schema(value_type = doc::OrganisationName)]
     pub name: String,
-    #[schema(value_type = Option<doc::Finess>)]
+    #[schema(value_type = Option<doc::FinessInput>)]
     pub finess: Option<String>,
-    #[schema(value_type = Option<doc::Siret>)]
+    #[schema(value_type = Option<doc::SiretInput>)]
     pub siret: Option<String>,
-    #[schema(value_type = Option<doc::CommuneCode>)]
+    #[schema(value_type = Option<doc::CommuneInput>)]
     pub commune_code: Option<String>,
 }
 

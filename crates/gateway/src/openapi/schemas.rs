@@ -543,7 +543,12 @@ pub fn all() -> Vec<(String, RefOr<Schema>)> {
         CommuneFilter,
         OrganisationFilter,
         DirectoryCursor,
-        OrganisationCursor
+        OrganisationCursor,
+        FinessInput,
+        SiretInput,
+        CommuneInput,
+        DateInput,
+        CptsName
     )
 }
 
@@ -694,6 +699,47 @@ named!(
 /// One character that is neither a control character nor whitespace.
 const VISIBLE: &str =
     r"[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+named!(
+    /// A date in a body: blank means none.
+    DateInput => text(
+        &format!("^{WS}*(?:{}{WS}*)?$", iso_date()),
+        "`YYYY-MM-DD`, a real calendar date; blank or null: none",
+    )
+);
+
+named!(
+    /// The CPTS's name: 1 to 200 characters once trimmed, no control character.
+    CptsName => text(
+        &format!("^{WS}*(?:{VISIBLE}|{VISIBLE}{PRINTABLE}{{0,198}}{VISIBLE}){WS}*$"),
+        "1 to 200 characters (surrounding whitespace ignored), no control character",
+    )
+);
+
+named!(
+    /// A FINESS number in a body: blank means none.
+    FinessInput => text(
+        &format!("^{WS}*(?:(?:[0-9]{{2}}|2[ABab])[0-9]{{7}}{WS}*)?$"),
+        "FINESS number (9 characters); blank or null: none",
+    )
+);
+
+named!(
+    /// A SIRET in a body: blank means none; spaces anywhere are ignored.
+    SiretInput => text(
+        &format!("^{WS}*(?:(?:[0-9]{WS}*){{14}})?$"),
+        "SIRET number: 14 digits whose Luhn key is right (spaces ignored); blank or null: none",
+    )
+    .format(Some(SchemaFormat::Custom(SIRET_FORMAT.into())))
+);
+
+named!(
+    /// A commune code in a body: blank means none.
+    CommuneInput => text(
+        &format!("^{WS}*(?:(?:[0-9]{{5}}|2[ABab][0-9]{{3}}){WS}*)?$"),
+        "INSEE commune code, e.g. 59350 (Lille); blank or null: none",
+    )
+);
 
 named!(
     /// What `OrganisationInput::parse` accepts as a name: 2 to 200 characters once

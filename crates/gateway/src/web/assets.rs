@@ -35,6 +35,7 @@ const fn content_type(path: &str) -> &'static str {
 assets!(
     "app.css",
     "app.js",
+    "report.css",
     "screens.js",
     "lib/api.js",
     "lib/attachments.js",
@@ -48,6 +49,7 @@ assets!(
     "lib/stream.js",
     "lib/ui.js",
     "screens/account.js",
+    "screens/aci.js",
     "screens/conversation.js",
     "screens/cpts.js",
     "screens/directory.js",

@@ -6,6 +6,8 @@
 
 mod access;
 mod accounts;
+mod aci;
+mod aci_values;
 mod attachments;
 mod audit;
 mod care_team;
@@ -37,6 +39,7 @@ mod tx;
 use std::sync::Arc;
 
 pub use accounts::{Account, Identity};
+pub use aci::{AciReport, AgreementTables};
 pub use attachments::{AttachmentMeta, Upload};
 pub use audit::AuditWriter;
 pub use care_team::{Member, NewMember};

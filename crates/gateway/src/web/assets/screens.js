@@ -10,5 +10,6 @@ import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
 import * as directory from './screens/directory.js';
 import * as cpts from './screens/cpts.js';
+import * as aci from './screens/aci.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts];
+export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci];

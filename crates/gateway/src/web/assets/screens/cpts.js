@@ -88,7 +88,9 @@ export function Screen() {
   const [saved, setSaved] = useState(false);
   const admin = me.cpts_roles.includes('admin');
   return html`<section class="narrow" aria-labelledby="cpts-title">
-    <div class="toolbar"><h1 id="cpts-title">La CPTS</h1><a class="button" href="#/annuaire">Annuaire</a></div>
+    <div class="toolbar"><h1 id="cpts-title">La CPTS</h1>
+      ${(admin || me.cpts_roles.includes('coordinator')) && html`<a class="button" href="#/aci">Rapport ACI</a>`}
+      <a class="button" href="#/annuaire">Annuaire</a></div>
     <${ErrorBox} error=${error} />
     ${!cpts && !error && html`<${Loading} />`}
     ${cpts && html`<div class="card" data-cpts="profile">
