@@ -21,4 +21,5 @@ mod sessions;
 mod support;
 mod tls;
 mod web;
+mod web_aci;
 mod web_directory;

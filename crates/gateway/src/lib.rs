@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_cpts;
 pub mod directory;
 pub mod error;
 pub mod extract;
