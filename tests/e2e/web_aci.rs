@@ -33,7 +33,10 @@ async fn the_coordinator_reads_the_aci_report_and_sets_a_target() {
         .wait_text("[data-total='maximum']", "315\u{202f}000,00\u{a0}€")
         .await;
     phone
-        .wait_text("[data-aci='report']", "Professionnels de santé adhérents de la CPTS")
+        .wait_text(
+            "[data-aci='report']",
+            "Professionnels de santé adhérents de la CPTS",
+        )
         .await;
     phone.screenshot("30-rapport-aci").await;
 
@@ -41,13 +44,17 @@ async fn the_coordinator_reads_the_aci_report_and_sets_a_target() {
     let target = phone.wait_for("input[name='target-adherents']").await;
     target.clear().await.unwrap();
     target.send_keys("6").await.unwrap();
-    phone
+    let save = phone
         .wait_for("form[aria-labelledby='ind-title'] button[type='submit']")
-        .await
-        .click()
-        .await
-        .unwrap();
-    phone.wait_text("[role='status']", "Indicateurs enregistrés").await;
+        .await;
+    // Above the phone's bottom navigation, as a thumb would scroll it.
+    phone
+        .eval("document.querySelector(\"form[aria-labelledby='ind-title'] button[type='submit']\").scrollIntoView({ block: 'center' })")
+        .await;
+    save.click().await.unwrap();
+    phone
+        .wait_text("[role='status']", "Indicateurs enregistrés")
+        .await;
     let set: Value = coordinator
         .get("/v1/aci/indicators")
         .await
@@ -85,9 +92,7 @@ async fn the_coordinator_reads_the_aci_report_and_sets_a_target() {
     assert_eq!(line["achievement"], serde_json::json!(1.0));
 
     // The printable report, as the link opens it (same session cookie).
-    phone
-        .goto(&app.url("/v1/aci/report?format=html"))
-        .await;
+    phone.goto(&app.url("/v1/aci/report?format=html")).await;
     phone.wait_text("h1", "Rapport ACI").await;
     phone.wait_text(".totals", "315\u{202f}000,00 €").await;
     phone.screenshot("31-rapport-aci-imprimable").await;

@@ -31,9 +31,15 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<()> {
         name: "CPTS Lille Métropole Nord".into(),
         population: 85_000,
         contract_signed_on: Some("2023-09-12".into()),
-        missions: ["acces_soins", "parcours", "prevention", "qualite", "accompagnement"]
-            .map(String::from)
-            .to_vec(),
+        missions: [
+            "acces_soins",
+            "parcours",
+            "prevention",
+            "qualite",
+            "accompagnement",
+        ]
+        .map(String::from)
+        .to_vec(),
         communes: [
             "59350", "59328", "59360", "59636", "59368", "59386", "59378", "59527", "59009",
         ]
