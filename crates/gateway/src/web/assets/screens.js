@@ -11,5 +11,6 @@ import * as account from './screens/account.js';
 import * as directory from './screens/directory.js';
 import * as cpts from './screens/cpts.js';
 import * as aci from './screens/aci.js';
+import * as more from './screens/more.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci];
+export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more];
