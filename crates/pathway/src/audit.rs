@@ -93,6 +93,12 @@ text_enum! {
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
+        CampaignCreate = "campaign.create",
+        CampaignUpdate = "campaign.update",
+        CampaignJoin = "campaign.join",
+        CampaignLeave = "campaign.leave",
+        CampaignRecord = "campaign.record",
+        CampaignBroadcast = "campaign.broadcast",
         AuthLoginSucceeded = "auth.login.succeeded",
         AuthLoginFailed = "auth.login.failed",
         AuthLogout = "auth.logout",
