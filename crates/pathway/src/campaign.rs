@@ -129,7 +129,9 @@ impl CampaignInput {
             )
         })?;
         let title = self.title.trim();
-        if title.chars().count() < 2 || title.chars().count() > TITLE_MAX || !printable(title, false)
+        if title.chars().count() < 2
+            || title.chars().count() > TITLE_MAX
+            || !printable(title, false)
         {
             return Err(Error::invalid(
                 "campaign.invalid_title",
@@ -243,8 +245,8 @@ pub fn decide_period_edit(
     first_recorded: Option<Date>,
     last_recorded: Option<Date>,
 ) -> Result<()> {
-    let outside = first_recorded.is_some_and(|d| d < starts_on)
-        || last_recorded.is_some_and(|d| d > ends_on);
+    let outside =
+        first_recorded.is_some_and(|d| d < starts_on) || last_recorded.is_some_and(|d| d > ends_on);
     if outside {
         return Err(Error::conflict(
             "campaign.period_excludes_records",
@@ -323,7 +325,10 @@ impl NewAction {
             ));
         }
         let on = parse_day(on).ok_or_else(|| {
-            Error::invalid("campaign.invalid_date", "on must be a date written YYYY-MM-DD")
+            Error::invalid(
+                "campaign.invalid_date",
+                "on must be a date written YYYY-MM-DD",
+            )
         })?;
         if on < campaign.starts_on || on > campaign.ends_on {
             return Err(Error::invalid(
@@ -451,10 +456,19 @@ mod tests {
                 |i| i.description = "é".repeat(DESCRIPTION_MAX + 1),
                 "campaign.invalid_description",
             ),
-            (|i| i.starts_on = "2027-02-30".into(), "campaign.invalid_date"),
+            (
+                |i| i.starts_on = "2027-02-30".into(),
+                "campaign.invalid_date",
+            ),
             (|i| i.ends_on = "31/03/2027".into(), "campaign.invalid_date"),
-            (|i| i.ends_on = "2027-02-28".into(), "campaign.invalid_period"),
-            (|i| i.ends_on = "2028-12-31".into(), "campaign.invalid_period"),
+            (
+                |i| i.ends_on = "2027-02-28".into(),
+                "campaign.invalid_period",
+            ),
+            (
+                |i| i.ends_on = "2028-12-31".into(),
+                "campaign.invalid_period",
+            ),
             (|i| i.action_kinds.clear(), "campaign.invalid_action_kinds"),
             (
                 |i| i.action_kinds[0].code = "Kits".into(),
@@ -516,7 +530,12 @@ mod tests {
         let cases = [
             ("autre", 1, "2027-03-05", "campaign.unknown_kind"),
             ("kits_remis", -1, "2027-03-05", "campaign.invalid_count"),
-            ("kits_remis", COUNT_MAX + 1, "2027-03-05", "campaign.invalid_count"),
+            (
+                "kits_remis",
+                COUNT_MAX + 1,
+                "2027-03-05",
+                "campaign.invalid_count",
+            ),
             ("kits_remis", 1, "2027-3-5", "campaign.invalid_date"),
             ("kits_remis", 1, "2027-02-28", "campaign.outside_period"),
             ("kits_remis", 1, "2027-04-01", "campaign.outside_period"),
@@ -536,14 +555,32 @@ mod tests {
         assert!(decide_kinds_edit(&kinds, &["kits_remis".into()]).is_ok());
         assert!(decide_kinds_edit(&kinds[1..], &["kits_remis".into()]).is_err());
         let d = |s| parse_day(s).unwrap();
-        assert!(decide_period_edit(d("2027-03-01"), d("2027-03-31"), Some(d("2027-03-01")), None).is_ok());
         assert!(
-            decide_period_edit(d("2027-03-02"), d("2027-03-31"), Some(d("2027-03-01")), None)
-                .is_err()
+            decide_period_edit(
+                d("2027-03-01"),
+                d("2027-03-31"),
+                Some(d("2027-03-01")),
+                None
+            )
+            .is_ok()
         );
         assert!(
-            decide_period_edit(d("2027-03-01"), d("2027-03-30"), None, Some(d("2027-03-31")))
-                .is_err()
+            decide_period_edit(
+                d("2027-03-02"),
+                d("2027-03-31"),
+                Some(d("2027-03-01")),
+                None
+            )
+            .is_err()
+        );
+        assert!(
+            decide_period_edit(
+                d("2027-03-01"),
+                d("2027-03-30"),
+                None,
+                Some(d("2027-03-31"))
+            )
+            .is_err()
         );
     }
 
@@ -566,22 +603,45 @@ mod tests {
         // (act, pharmacist, coordinator, admin)
         let table = [
             (Act::Manage, false, true, true),
-            (Act::Participate { member_of_organisation: true }, true, true, true),
-            (Act::Participate { member_of_organisation: false }, false, true, true),
             (
-                Act::Record { member_of_organisation: true, participating: true },
+                Act::Participate {
+                    member_of_organisation: true,
+                },
                 true,
                 true,
                 true,
             ),
             (
-                Act::Record { member_of_organisation: false, participating: true },
+                Act::Participate {
+                    member_of_organisation: false,
+                },
+                false,
+                true,
+                true,
+            ),
+            (
+                Act::Record {
+                    member_of_organisation: true,
+                    participating: true,
+                },
+                true,
+                true,
+                true,
+            ),
+            (
+                Act::Record {
+                    member_of_organisation: false,
+                    participating: true,
+                },
                 false,
                 false,
                 false,
             ),
             (
-                Act::Record { member_of_organisation: true, participating: false },
+                Act::Record {
+                    member_of_organisation: true,
+                    participating: false,
+                },
                 false,
                 false,
                 false,

@@ -92,9 +92,7 @@ pub fn compute(
                 label: k.label.clone(),
                 count,
                 target,
-                achievement: target
-                    .filter(|t| *t > 0)
-                    .map(|t| count as f64 / t as f64),
+                achievement: target.filter(|t| *t > 0).map(|t| count as f64 / t as f64),
             }
         })
         .collect();
@@ -111,9 +109,7 @@ pub fn compute(
         })
         .collect();
     for s in by_structure {
-        if let Some(st) = structures
-            .iter_mut()
-            .find(|st| st.organisation_id == s.key)
+        if let Some(st) = structures.iter_mut().find(|st| st.organisation_id == s.key)
             && let Some(c) = st.counts.get_mut(&s.kind)
         {
             *c = c.saturating_add(s.count);
@@ -155,9 +151,9 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Millis;
     use crate::campaign::{ActionKind, Theme, parse_day};
     use crate::ids::{AccountId, CampaignId, ConversationId};
-    use crate::Millis;
 
     #[test]
     fn indicators_add_up_by_kind_structure_and_week() {
@@ -170,8 +166,14 @@ mod tests {
             starts_on: d("2026-10-15"),
             ends_on: d("2027-01-31"),
             action_kinds: vec![
-                ActionKind { code: "doses".into(), label: "Doses".into() },
-                ActionKind { code: "pro".into(), label: "Pros".into() },
+                ActionKind {
+                    code: "doses".into(),
+                    label: "Doses".into(),
+                },
+                ActionKind {
+                    code: "pro".into(),
+                    label: "Pros".into(),
+                },
             ],
             targets: BTreeMap::from([("doses".to_string(), 100), ("pro".to_string(), 0)]),
             conversation_id: ConversationId::new(),
@@ -193,16 +195,44 @@ mod tests {
             participant(b, "Cabinet B", OrganisationKind::Cabinet, true),
         ];
         let by_structure = [
-            Sum { key: a, kind: "doses".into(), count: 40 },
-            Sum { key: a, kind: "pro".into(), count: 2 },
-            Sum { key: b, kind: "doses".into(), count: 35 },
+            Sum {
+                key: a,
+                kind: "doses".into(),
+                count: 40,
+            },
+            Sum {
+                key: a,
+                kind: "pro".into(),
+                count: 2,
+            },
+            Sum {
+                key: b,
+                kind: "doses".into(),
+                count: 35,
+            },
         ];
         let by_day = [
             // Thursday and Sunday of week 42, Monday of week 43.
-            Sum { key: d("2026-10-15"), kind: "doses".into(), count: 30 },
-            Sum { key: d("2026-10-18"), kind: "doses".into(), count: 25 },
-            Sum { key: d("2026-10-18"), kind: "pro".into(), count: 2 },
-            Sum { key: d("2026-10-19"), kind: "doses".into(), count: 20 },
+            Sum {
+                key: d("2026-10-15"),
+                kind: "doses".into(),
+                count: 30,
+            },
+            Sum {
+                key: d("2026-10-18"),
+                kind: "doses".into(),
+                count: 25,
+            },
+            Sum {
+                key: d("2026-10-18"),
+                kind: "pro".into(),
+                count: 2,
+            },
+            Sum {
+                key: d("2026-10-19"),
+                kind: "doses".into(),
+                count: 20,
+            },
         ];
         let ind = compute(&campaign, &participants, &by_structure, &by_day);
         assert_eq!(ind.totals[0].count, 75);
@@ -218,7 +248,13 @@ mod tests {
         assert_eq!(ind.by_week[0].total, 57);
         assert_eq!(ind.by_week[1].counts["doses"], 20);
         assert_eq!(ind.participants, 1);
-        assert_eq!(ind.participants_by_kind.get(&OrganisationKind::Officine), Some(&1));
-        assert_eq!(ind.participants_by_kind.get(&OrganisationKind::Cabinet), None);
+        assert_eq!(
+            ind.participants_by_kind.get(&OrganisationKind::Officine),
+            Some(&1)
+        );
+        assert_eq!(
+            ind.participants_by_kind.get(&OrganisationKind::Cabinet),
+            None
+        );
     }
 }

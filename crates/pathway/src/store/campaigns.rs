@@ -53,23 +53,22 @@ impl Store {
     #[instrument(skip_all)]
     pub async fn campaigns(&self, after: Option<CampaignId>, limit: i64) -> Result<Vec<Campaign>> {
         let limit = limit.clamp(1, 1000);
-        let rows = match after {
-            Some(after) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows =
+            match after {
+                Some(after) => sqlx::query(sqlx::AssertSqlSafe(format!(
                     "select {COLUMNS} from campaigns where id < $1 order by id desc limit {limit}"
                 )))
                 .bind(after.as_text())
                 .fetch_all(self.db.reader())
-                .await?
-            }
-            None => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "select {COLUMNS} from campaigns order by id desc limit {limit}"
-                )))
-                .fetch_all(self.db.reader())
-                .await?
-            }
-        };
+                .await?,
+                None => {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "select {COLUMNS} from campaigns order by id desc limit {limit}"
+                    )))
+                    .fetch_all(self.db.reader())
+                    .await?
+                }
+            };
         rows.iter().map(campaign_from_row).collect()
     }
 
@@ -141,8 +140,17 @@ impl Store {
         .bind(now.0)
         .execute(&mut *tx)
         .await?;
-        self.audit_in(&mut tx, &[manage_event(actor, AuditAction::CampaignCreate, id, now, draft.theme)])
-            .await?;
+        self.audit_in(
+            &mut tx,
+            &[manage_event(
+                actor,
+                AuditAction::CampaignCreate,
+                id,
+                now,
+                draft.theme,
+            )],
+        )
+        .await?;
         tx.commit(self).await?;
         self.campaign(id).await
     }
@@ -160,12 +168,14 @@ impl Store {
         decide(actor, Act::Manage)?;
         let mut tx = self.begin().await?;
         // Lock the campaign first: a count recorded meanwhile waits for this edit.
-        let found = sqlx::query("update campaigns set updated_at = $1 where id = $2 returning conversation_id")
-            .bind(now.0)
-            .bind(id.as_text())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::not_found(Noun::Campaign))?;
+        let found = sqlx::query(
+            "update campaigns set updated_at = $1 where id = $2 returning conversation_id",
+        )
+        .bind(now.0)
+        .bind(id.as_text())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::not_found(Noun::Campaign))?;
         let conversation: String = found.try_get("conversation_id")?;
         let codes: Vec<String> =
             sqlx::query_scalar("select distinct kind from campaign_actions where campaign_id = $1")
@@ -185,7 +195,12 @@ impl Store {
                 .as_deref()
                 .and_then(parse_day))
         };
-        decide_period_edit(draft.starts_on, draft.ends_on, day("first_day")?, day("last_day")?)?;
+        decide_period_edit(
+            draft.starts_on,
+            draft.ends_on,
+            day("first_day")?,
+            day("last_day")?,
+        )?;
         sqlx::query(
             "update campaigns set theme = $1, title = $2, description = $3, starts_on = $4, ends_on = $5, action_kinds = $6, targets = $7 where id = $8",
         )
@@ -204,12 +219,27 @@ impl Store {
             .data_key_in(&mut tx, &format!("conversation:{conversation}"))
             .await?;
         sqlx::query("update conversations set title = $1 where id = $2")
-            .bind(seal_str(&key, "conversations", &conversation, "title", &draft.title)?)
+            .bind(seal_str(
+                &key,
+                "conversations",
+                &conversation,
+                "title",
+                &draft.title,
+            )?)
             .bind(&conversation)
             .execute(&mut *tx)
             .await?;
-        self.audit_in(&mut tx, &[manage_event(actor, AuditAction::CampaignUpdate, id, now, draft.theme)])
-            .await?;
+        self.audit_in(
+            &mut tx,
+            &[manage_event(
+                actor,
+                AuditAction::CampaignUpdate,
+                id,
+                now,
+                draft.theme,
+            )],
+        )
+        .await?;
         if let Some(c) = ConversationId::parse(&conversation) {
             tx.after_commit(super::Change::ConversationChanged(c));
         }
@@ -230,16 +260,22 @@ impl Store {
     ) -> Result<Participant> {
         let mut tx = self.begin().await?;
         let conversation = conversation_of(&mut tx, id).await?;
-        let live: Option<String> =
-            sqlx::query_scalar("select id from organisations where id = $1 and merged_into is null")
-                .bind(organisation.as_text())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let live: Option<String> = sqlx::query_scalar(
+            "select id from organisations where id = $1 and merged_into is null",
+        )
+        .bind(organisation.as_text())
+        .fetch_optional(&mut *tx)
+        .await?;
         if live.is_none() {
             return Err(Error::not_found(Noun::Organisation));
         }
         let member = is_member(&mut tx, organisation, actor.account_id).await?;
-        decide(actor, Act::Participate { member_of_organisation: member })?;
+        decide(
+            actor,
+            Act::Participate {
+                member_of_organisation: member,
+            },
+        )?;
         let joined = sqlx::query(
             "insert into campaign_participants (campaign_id, organisation_id, joined_by, joined_at) values ($1, $2, $3, $4) \
              on conflict (campaign_id, organisation_id) do update set joined_by = excluded.joined_by, joined_at = excluded.joined_at, left_by = null, left_at = null \
@@ -261,9 +297,15 @@ impl Store {
         add_to_conversation(&mut tx, conversation, &members, "member", now).await?;
         self.audit_in(
             &mut tx,
-            &[AuditEvent::new(now, Some(actor.account_id), AuditAction::CampaignJoin, Purpose::Administration, Outcome::Allowed)
-                .resource("campaign", id)
-                .detail(format!("organisation={organisation}"))],
+            &[AuditEvent::new(
+                now,
+                Some(actor.account_id),
+                AuditAction::CampaignJoin,
+                Purpose::Administration,
+                Outcome::Allowed,
+            )
+            .resource("campaign", id)
+            .detail(format!("organisation={organisation}"))],
         )
         .await?;
         tx.after_commit(super::Change::ConversationChanged(conversation));
@@ -289,7 +331,12 @@ impl Store {
         let mut tx = self.begin().await?;
         let conversation = conversation_of(&mut tx, id).await?;
         let member = is_member(&mut tx, organisation, actor.account_id).await?;
-        decide(actor, Act::Participate { member_of_organisation: member })?;
+        decide(
+            actor,
+            Act::Participate {
+                member_of_organisation: member,
+            },
+        )?;
         let left = sqlx::query(
             "update campaign_participants set left_at = $1, left_by = $2 where campaign_id = $3 and organisation_id = $4 and left_at is null",
         )
@@ -316,9 +363,15 @@ impl Store {
         .await?;
         self.audit_in(
             &mut tx,
-            &[AuditEvent::new(now, Some(actor.account_id), AuditAction::CampaignLeave, Purpose::Administration, Outcome::Allowed)
-                .resource("campaign", id)
-                .detail(format!("organisation={organisation}"))],
+            &[AuditEvent::new(
+                now,
+                Some(actor.account_id),
+                AuditAction::CampaignLeave,
+                Purpose::Administration,
+                Outcome::Allowed,
+            )
+            .resource("campaign", id)
+            .detail(format!("organisation={organisation}"))],
         )
         .await?;
         tx.after_commit(super::Change::ConversationChanged(conversation));
@@ -358,13 +411,13 @@ impl Store {
             },
         )?;
         let new = NewAction::check(&campaign, organisation, kind, count, on, paris_day(now))?;
-        let row = sqlx::query(
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "insert into campaign_actions (id, campaign_id, organisation_id, on_day, kind, count, version, recorded_by, recorded_at) \
              values ($1, $2, $3, $4, $5, $6, 1, $7, $8) \
              on conflict (campaign_id, organisation_id, on_day, kind) do update set count = excluded.count, \
              version = campaign_actions.version + 1, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at \
-             returning id, version",
-        )
+             returning {ACTION_COLUMNS}"
+        )))
         .bind(CampaignActionId::new().as_text())
         .bind(id.as_text())
         .bind(organisation.as_text())
@@ -375,8 +428,9 @@ impl Store {
         .bind(now.0)
         .fetch_one(&mut *tx)
         .await?;
-        let action_id: String = row.try_get("id")?;
-        let version: i64 = row.try_get("version")?;
+        let mut record = action_from_row(&row)?;
+        let action_id = record.id.as_text();
+        let version = record.version;
         sqlx::query(
             "insert into campaign_action_versions (action_id, version, count, recorded_by, recorded_at) values ($1, $2, $3, $4, $5)",
         )
@@ -389,16 +443,23 @@ impl Store {
         .await?;
         self.audit_in(
             &mut tx,
-            &[AuditEvent::new(now, Some(actor.account_id), AuditAction::CampaignRecord, Purpose::Administration, Outcome::Allowed)
-                .resource("campaign_action", &action_id)
-                .detail(format!("campaign={id} organisation={organisation} version={version}"))],
+            &[AuditEvent::new(
+                now,
+                Some(actor.account_id),
+                AuditAction::CampaignRecord,
+                Purpose::Administration,
+                Outcome::Allowed,
+            )
+            .resource("campaign_action", &action_id)
+            .detail(format!(
+                "campaign={id} organisation={organisation} version={version}"
+            ))],
         )
         .await?;
         tx.commit(self).await?;
-        let action_id = CampaignActionId::parse(&action_id)
-            .ok_or_else(|| Error::corrupt("campaign_actions.id".into()))?;
-        let mut records = self.actions_by_ids(&[action_id]).await?;
-        let record = records.pop().ok_or(Error::not_found(Noun::Record))?;
+        // This write's version, whatever corrections followed it since.
+        self.attach_history(std::slice::from_mut(&mut record))
+            .await?;
         Ok(Recorded {
             record,
             created: version == 1,
@@ -415,7 +476,8 @@ impl Store {
         query: &ActionQuery,
     ) -> Result<Vec<ActionRecord>> {
         self.campaign(id).await?;
-        let mut sql = format!("select {ACTION_COLUMNS} from campaign_actions a where a.campaign_id = $1");
+        let mut sql =
+            format!("select {ACTION_COLUMNS} from campaign_actions a where a.campaign_id = $1");
         let mut binds = vec![id.as_text()];
         if !is_coordinator(actor) {
             binds.push(actor.account_id.as_text());
@@ -432,28 +494,19 @@ impl Store {
             binds.push(after.as_text());
             sql.push_str(&format!(" and a.id > ${}", binds.len()));
         }
-        sql.push_str(&format!(" order by a.id limit {}", query.limit.clamp(1, 1000)));
+        sql.push_str(&format!(
+            " order by a.id limit {}",
+            query.limit.clamp(1, 1000)
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in binds {
             q = q.bind(b);
         }
         let rows = q.persistent(false).fetch_all(self.db.reader()).await?;
-        let mut list = rows.iter().map(action_from_row).collect::<Result<Vec<_>>>()?;
-        self.attach_history(&mut list).await?;
-        Ok(list)
-    }
-
-    async fn actions_by_ids(&self, ids: &[CampaignActionId]) -> Result<Vec<ActionRecord>> {
-        let mut list = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "select {ACTION_COLUMNS} from campaign_actions where id = $1"
-            )))
-            .bind(id.as_text())
-            .fetch_one(self.db.reader())
-            .await?;
-            list.push(action_from_row(&row)?);
-        }
+        let mut list = rows
+            .iter()
+            .map(action_from_row)
+            .collect::<Result<Vec<_>>>()?;
         self.attach_history(&mut list).await?;
         Ok(list)
     }
@@ -487,7 +540,11 @@ impl Store {
     /// The campaign's indicators. Coordinators see every structure's totals; others
     /// see the campaign's totals and, per structure, only their own structures.
     #[instrument(skip_all, fields(campaign = %id))]
-    pub async fn campaign_indicators(&self, actor: &Actor, id: CampaignId) -> Result<(Campaign, Indicators)> {
+    pub async fn campaign_indicators(
+        &self,
+        actor: &Actor,
+        id: CampaignId,
+    ) -> Result<(Campaign, Indicators)> {
         let campaign = self.campaign(id).await?;
         let participants = self.campaign_participants(id).await?;
         let rows = sqlx::query(
@@ -554,11 +611,24 @@ impl Store {
         decide(actor, Act::Manage)?;
         let campaign = self.campaign(id).await?;
         let mut tx = self.begin().await?;
-        add_to_conversation(&mut tx, campaign.conversation_id, &[actor.account_id], "admin", now).await?;
+        add_to_conversation(
+            &mut tx,
+            campaign.conversation_id,
+            &[actor.account_id],
+            "admin",
+            now,
+        )
+        .await?;
         self.audit_in(
             &mut tx,
-            &[AuditEvent::new(now, Some(actor.account_id), AuditAction::CampaignBroadcast, Purpose::Administration, Outcome::Allowed)
-                .resource("campaign", id)],
+            &[AuditEvent::new(
+                now,
+                Some(actor.account_id),
+                AuditAction::CampaignBroadcast,
+                Purpose::Administration,
+                Outcome::Allowed,
+            )
+            .resource("campaign", id)],
         )
         .await?;
         tx.after_commit(super::Change::ConversationChanged(campaign.conversation_id));
@@ -594,12 +664,19 @@ async fn conversation_of(conn: &mut AnyConnection, id: CampaignId) -> Result<Con
             .await?;
     conversation
         .as_deref()
-        .map(|c| ConversationId::parse(c).ok_or_else(|| Error::corrupt("campaigns.conversation_id".into())))
+        .map(|c| {
+            ConversationId::parse(c)
+                .ok_or_else(|| Error::corrupt("campaigns.conversation_id".into()))
+        })
         .transpose()?
         .ok_or(Error::not_found(Noun::Campaign))
 }
 
-async fn is_member(conn: &mut AnyConnection, organisation: OrganisationId, account: AccountId) -> Result<bool> {
+async fn is_member(
+    conn: &mut AnyConnection,
+    organisation: OrganisationId,
+    account: AccountId,
+) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "select count(*) from organisation_members where organisation_id = $1 and account_id = $2 and left_at is null",
     )
@@ -610,7 +687,10 @@ async fn is_member(conn: &mut AnyConnection, organisation: OrganisationId, accou
     Ok(n > 0)
 }
 
-async fn organisation_members(conn: &mut AnyConnection, organisation: OrganisationId) -> Result<Vec<AccountId>> {
+async fn organisation_members(
+    conn: &mut AnyConnection,
+    organisation: OrganisationId,
+) -> Result<Vec<AccountId>> {
     let ids: Vec<String> = sqlx::query_scalar(
         "select account_id from organisation_members where organisation_id = $1 and left_at is null order by account_id",
     )
@@ -629,7 +709,11 @@ async fn add_to_conversation(
     role: &str,
     now: Millis,
 ) -> Result<()> {
-    let promote = if role == "admin" { ", role = 'admin'" } else { "" };
+    let promote = if role == "admin" {
+        ", role = 'admin'"
+    } else {
+        ""
+    };
     for account in accounts {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "insert into conversation_members (conversation_id, account_id, role, joined_at) values ($1, $2, $3, $4) \
@@ -645,10 +729,22 @@ async fn add_to_conversation(
     Ok(())
 }
 
-fn manage_event(actor: &Actor, action: AuditAction, id: CampaignId, now: Millis, theme: Theme) -> AuditEvent {
-    AuditEvent::new(now, Some(actor.account_id), action, Purpose::Administration, Outcome::Allowed)
-        .resource("campaign", id)
-        .detail(format!("theme={theme}"))
+fn manage_event(
+    actor: &Actor,
+    action: AuditAction,
+    id: CampaignId,
+    now: Millis,
+    theme: Theme,
+) -> AuditEvent {
+    AuditEvent::new(
+        now,
+        Some(actor.account_id),
+        action,
+        Purpose::Administration,
+        Outcome::Allowed,
+    )
+    .resource("campaign", id)
+    .detail(format!("theme={theme}"))
 }
 
 fn kinds_json(kinds: &[ActionKind]) -> Result<String> {
@@ -660,7 +756,9 @@ fn targets_json(targets: &BTreeMap<String, i64>) -> Result<String> {
 }
 
 fn corrupt(what: &str) -> Error {
-    Error::corrupt(format!("campaigns.{what} holds a value Cordée did not write"))
+    Error::corrupt(format!(
+        "campaigns.{what} holds a value Cordée did not write"
+    ))
 }
 
 fn account(row: &AnyRow, column: &str) -> Result<AccountId> {
@@ -677,7 +775,8 @@ fn campaign_from_row(row: &AnyRow) -> Result<Campaign> {
         description: text("description")?,
         starts_on: parse_day(&text("starts_on")?).ok_or_else(|| corrupt("starts_on"))?,
         ends_on: parse_day(&text("ends_on")?).ok_or_else(|| corrupt("ends_on"))?,
-        action_kinds: serde_json::from_str(&text("action_kinds")?).map_err(|_| corrupt("action_kinds"))?,
+        action_kinds: serde_json::from_str(&text("action_kinds")?)
+            .map_err(|_| corrupt("action_kinds"))?,
         targets: serde_json::from_str(&text("targets")?).map_err(|_| corrupt("targets"))?,
         conversation_id: ConversationId::parse(&text("conversation_id")?)
             .ok_or_else(|| corrupt("conversation_id"))?,
@@ -707,7 +806,8 @@ fn action_from_row(row: &AnyRow) -> Result<ActionRecord> {
         organisation_id: OrganisationId::parse(&row.try_get::<String, _>("organisation_id")?)
             .ok_or_else(|| corrupt("actions.organisation_id"))?,
         kind: row.try_get("kind")?,
-        on: parse_day(&row.try_get::<String, _>("on_day")?).ok_or_else(|| corrupt("actions.on_day"))?,
+        on: parse_day(&row.try_get::<String, _>("on_day")?)
+            .ok_or_else(|| corrupt("actions.on_day"))?,
         count: row.try_get("count")?,
         version: row.try_get("version")?,
         recorded_by: account(row, "recorded_by")?,
