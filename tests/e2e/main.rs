@@ -20,3 +20,5 @@ mod sessions;
 mod support;
 mod tls;
 mod web;
+// Campaigns (issue 15)
+mod campaigns;
