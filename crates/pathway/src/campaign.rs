@@ -131,7 +131,9 @@ impl CampaignInput {
         let title = self.title.trim();
         if title.chars().count() < 2
             || title.chars().count() > TITLE_MAX
-            || !printable(title, false)
+            // Control characters are refused anywhere, before trimming: a rule a
+            // pattern can state.
+            || !printable(&self.title, false)
         {
             return Err(Error::invalid(
                 "campaign.invalid_title",
@@ -139,7 +141,8 @@ impl CampaignInput {
             ));
         }
         let description = self.description.trim();
-        if description.chars().count() > DESCRIPTION_MAX || !printable(description, true) {
+        if self.description.chars().count() > DESCRIPTION_MAX || !printable(&self.description, true)
+        {
             return Err(Error::invalid(
                 "campaign.invalid_description",
                 format!("description must be at most {DESCRIPTION_MAX} printable characters"),
@@ -173,7 +176,13 @@ impl CampaignInput {
         }
         let mut action_kinds: Vec<ActionKind> = Vec::with_capacity(self.action_kinds.len());
         for kind in self.action_kinds {
-            let code = kind.code.trim().to_string();
+            let code = kind.code;
+            if !printable(&kind.label, false) {
+                return Err(Error::invalid(
+                    "campaign.invalid_action_kinds",
+                    format!("each action label is 1 to {LABEL_MAX} printable characters"),
+                ));
+            }
             let label = kind.label.trim().to_string();
             if !valid_code(&code) {
                 return Err(Error::invalid(

@@ -21,7 +21,7 @@ use cordee_pathway::ids::{CampaignActionId, CampaignId, OrganisationId};
 use cordee_pathway::organisation::OrganisationKind;
 use cordee_pathway::store::ActionQuery;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::Object;
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,8 +51,92 @@ fn theme_schema() -> Object {
     schemas::words(Theme::NAMES, "What the campaign is about")
 }
 
+/// A calendar day. The pattern is strict on months and days; a day a month lacks
+/// (`2027-02-30`) is refused with `campaign.invalid_date`.
 fn date_schema() -> Object {
-    schemas::pattern(schemas::DATE, "`YYYY-MM-DD`")
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))
+        .description(Some("`YYYY-MM-DD`"))
+        .build()
+}
+
+/// Whitespace `str::trim` removes that is not a control character.
+const SPACE: &str = r"[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// A character that is neither whitespace nor a control character.
+const INK: &str = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+/// A character that is not a control character.
+const PRINTABLE: &str = r"[^\u0000-\u001f\u007f-\u009f]";
+
+/// No control character anywhere; `min..=max` characters once trimmed — what
+/// `CampaignInput::validate` checks.
+fn printable_trimmed(min: usize, max: usize) -> String {
+    if min >= 2 {
+        format!(
+            "^{SPACE}*{INK}{PRINTABLE}{{{},{}}}{INK}{SPACE}*$",
+            min - 2,
+            max - 2
+        )
+    } else {
+        format!(
+            "^{SPACE}*{INK}(?:{PRINTABLE}{{0,{}}}{INK})?{SPACE}*$",
+            max - 2
+        )
+    }
+}
+
+fn title_schema() -> Object {
+    schemas::pattern(
+        &printable_trimmed(2, TITLE_MAX),
+        "2 to 200 characters once trimmed, no control character",
+    )
+}
+
+fn label_schema() -> Object {
+    schemas::pattern(
+        &printable_trimmed(1, LABEL_MAX),
+        "What is counted, for people (\"Kits remis\"): 1 to 120 characters once trimmed, no control character",
+    )
+}
+
+fn description_schema() -> Object {
+    schemas::pattern(
+        "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]{0,4000}$",
+        "At most 4000 characters; line breaks and tabs allowed, no other control character",
+    )
+}
+
+fn targets_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(100_000_000)),
+        ))
+        .description(Some(
+            "Per action code (one of `action_kinds`), the number aimed at over the whole campaign",
+        ))
+        .build()
+}
+
+/// `{ code: n }` where `n` is a whole number, written `3` or `3.0`.
+fn integral_map<'de, D>(deserializer: D) -> Result<BTreeMap<String, i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "integral")] u64);
+    let map = BTreeMap::<String, Whole>::deserialize(deserializer)?;
+    map.into_iter()
+        .map(|(k, Whole(v))| {
+            i64::try_from(v)
+                .map(|v| (k, v))
+                .map_err(|_| serde::de::Error::custom("a target is too large"))
+        })
+        .collect()
 }
 
 fn org_kind_schema() -> Object {
@@ -75,8 +159,7 @@ fn code_schema() -> Object {
 pub struct KindIo {
     #[schema(schema_with = code_schema)]
     pub code: String,
-    /// What is counted, for people: "Kits remis".
-    #[schema(min_length = 1, max_length = 120, pattern = "\\S")]
+    #[schema(schema_with = label_schema)]
     pub label: String,
 }
 
@@ -163,11 +246,10 @@ async fn list(
 pub struct CampaignBody {
     #[schema(schema_with = theme_schema)]
     pub theme: String,
-    #[schema(min_length = 2, max_length = 200, pattern = "\\S")]
+    #[schema(schema_with = title_schema)]
     pub title: String,
-    /// At most 4000 characters.
     #[serde(default)]
-    #[schema(max_length = 4000)]
+    #[schema(schema_with = description_schema)]
     pub description: String,
     #[schema(schema_with = date_schema)]
     pub starts_on: String,
@@ -177,9 +259,8 @@ pub struct CampaignBody {
     /// 1 to 20 kinds with distinct codes.
     #[schema(min_items = 1, max_items = 20)]
     pub action_kinds: Vec<KindIo>,
-    /// Per action code (one of `action_kinds`), a whole number from 0 to 100,000,000.
-    #[serde(default)]
-    #[schema(value_type = BTreeMap<String, u32>)]
+    #[serde(default, deserialize_with = "integral_map")]
+    #[schema(schema_with = targets_schema)]
     pub targets: BTreeMap<String, i64>,
 }
 
@@ -479,7 +560,6 @@ async fn actions(
     let organisation_id = q
         .organisation_id
         .as_deref()
-        .filter(|o| !o.is_empty())
         .map(organisation_field)
         .transpose()?;
     let query = ActionQuery {
@@ -549,7 +629,7 @@ async fn record(
 #[serde(deny_unknown_fields)]
 pub struct BroadcastBody {
     /// The message to every participant's members.
-    #[schema(min_length = 1, pattern = "\\S")]
+    #[schema(value_type = crate::openapi::schemas::NonBlank)]
     pub body: String,
     /// Makes retries idempotent (default: a new one each time).
     #[schema(value_type = Option<crate::openapi::schemas::ClientId>)]

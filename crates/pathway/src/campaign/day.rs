@@ -10,8 +10,12 @@ use crate::Millis;
 
 /// `YYYY-MM-DD`, strictly.
 pub fn parse_day(text: &str) -> Option<Date> {
-    let text = text.trim();
-    if text.len() != 10 {
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
         return None;
     }
     Date::parse(text, format_description!("[year]-[month]-[day]")).ok()
