@@ -49,6 +49,16 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<bool> {
     .run()
     .await
     .context("Failed to create the demo data")?;
+    // Campaigns (issue 15)
+    crate::demo_campaigns::seed(
+        store,
+        &people.coordinator,
+        &people.pharmacist,
+        &people.nurse,
+        now,
+    )
+    .await
+    .context("Failed to create the demo campaigns")?;
     Ok(true)
 }
 

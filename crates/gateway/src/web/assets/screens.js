@@ -8,5 +8,10 @@ import * as patients from './screens/patients.js';
 import * as newPatient from './screens/new-patient.js';
 import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
+// Campaigns (issue 15)
+import * as campaigns from './screens/campaigns.js';
+import * as newCampaign from './screens/new-campaign.js';
 
 export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account];
+// Campaigns (issue 15)
+SCREENS.push(campaigns, newCampaign);
