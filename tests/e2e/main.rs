@@ -22,3 +22,4 @@ mod tls;
 mod web;
 // Campaigns (issue 15)
 mod campaigns;
+mod web_campaigns;

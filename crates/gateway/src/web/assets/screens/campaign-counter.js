@@ -53,15 +53,17 @@ function DayForm({ campaign, organisation }) {
   });
   if (countsError) return html`<${ErrorBox} error=${countsError} />`;
   if (!counts) return html`<${Loading} />`;
-  return html`<form class="card counter" onSubmit=${submit} noValidate key=${day}>
+  // Uncontrolled fields (a re-render never overwrites what is being typed).
+  return html`<form class="card counter" onSubmit=${submit} noValidate>
     <h2>Saisie du jour — ${organisation.name}</h2>
     <label for=${dayId}>Jour</label>
     <input id=${dayId} type="date" value=${day} min=${campaign.starts_on} max=${last} onChange=${(e) => { setDay(e.target.value); setSaved(null); }} />
     ${campaign.action_kinds.map((k) => {
+      // A new day (or a new record) gives fresh fields with what is recorded.
       const current = counts[`${day}|${k.code}`];
       return html`<label for=${`count-${k.code}`}>${k.label}</label>
-        <input class="big-number" id=${`count-${k.code}`} name=${`count-${k.code}`} type="number" inputmode="numeric" min="0" step="1"
-          placeholder="0" value=${current ?? ''} data-kind=${k.code} />
+        <input key=${`${day}|${current ?? ''}`} class="big-number" id=${`count-${k.code}`} name=${`count-${k.code}`} type="number" inputmode="numeric" min="0" step="1"
+          placeholder="0" defaultValue=${current ?? ''} data-kind=${k.code} />
         ${current != null && html`<p class="hint">Déjà saisi : ${current}. Une nouvelle valeur corrige la saisie (l’historique est conservé).</p>`}`;
     })}
     <p class="hint">Uniquement des nombres : aucune information sur les patients n’est saisie ici.</p>

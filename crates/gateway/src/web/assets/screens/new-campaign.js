@@ -53,13 +53,13 @@ function CampaignForm({ existing }) {
       ${Object.entries(THEMES).map(([k, label]) => html`<option value=${k}>${label}</option>`)}
     </select>
     <label for=${ids.title}>Titre</label>
-    <input id=${ids.title} name="title" maxlength="200" value=${existing ? existing.title : ''} autocomplete="off" />
+    <input id=${ids.title} name="title" maxlength="200" defaultValue=${existing ? existing.title : ''} autocomplete="off" />
     <label for=${ids.description}>Description (facultatif)</label>
-    <textarea id=${ids.description} name="description" maxlength="4000">${existing ? existing.description : ''}</textarea>
+    <textarea id=${ids.description} name="description" maxlength="4000" defaultValue=${existing ? existing.description : ''}></textarea>
     <label for=${ids.starts}>Début</label>
-    <input id=${ids.starts} name="starts_on" type="date" value=${existing ? existing.starts_on : ''} />
+    <input id=${ids.starts} name="starts_on" type="date" defaultValue=${existing ? existing.starts_on : ''} />
     <label for=${ids.ends}>Fin</label>
-    <input id=${ids.ends} name="ends_on" type="date" value=${existing ? existing.ends_on : ''} />
+    <input id=${ids.ends} name="ends_on" type="date" defaultValue=${existing ? existing.ends_on : ''} />
     <fieldset><legend>Actions comptées et objectifs</legend>
       ${kinds.map((k, i) => html`<div class="kind-row" key=${k.key}>
         <label for=${`kind-${k.key}`}>Action ${i + 1}</label>
