@@ -128,7 +128,9 @@ async fn the_pharmacist_joins_and_records_the_day_at_the_counter_on_a_phone() {
         .await;
     set_value(&phone, "input[data-kind='tests_realises']", "14").await;
     click(&phone, "form.counter button[type=submit]").await;
-    phone.wait_text("form.counter .hint", "Déjà saisi : 14").await;
+    phone
+        .wait_text("form.counter .hint", "Déjà saisi : 14")
+        .await;
     let recorded = actions(&pharmacist, id).await;
     let realised = recorded
         .iter()
@@ -141,7 +143,10 @@ async fn the_pharmacist_joins_and_records_the_day_at_the_counter_on_a_phone() {
         .iter()
         .find(|a| a["kind"] == "tests_positifs")
         .unwrap();
-    assert_eq!(positives["version"], 1, "an unchanged count is not sent again");
+    assert_eq!(
+        positives["version"], 1,
+        "an unchanged count is not sent again"
+    );
     phone.close().await;
     for s in [&list, &counter] {
         assert!(std::fs::metadata(s).unwrap().len() > 1000);
@@ -188,7 +193,9 @@ async fn the_coordinator_launches_follows_and_broadcasts() {
     phone.goto(&app.url(&format!("/#/campagnes/{id}"))).await;
     phone.wait_for("#indicators-title").await;
     phone.wait_for("svg.week-chart rect").await;
-    phone.wait_text(".campaign-progress", "14 sur 200 (7 %)").await;
+    phone
+        .wait_text(".campaign-progress", "14 sur 200 (7 %)")
+        .await;
     phone
         .wait_text(&format!("li[data-structure='{officine}']"), "14 actions")
         .await;
@@ -206,14 +213,21 @@ async fn the_coordinator_launches_follows_and_broadcasts() {
     let cabinet_id = cabinet["items"][0]["id"].as_str().unwrap().to_string();
     set_value(&phone, "form[role=search] input[name=q]", &cabinet_name).await;
     click(&phone, "form[role=search] button[type=submit]").await;
-    phone.wait_text("form[role=search] .row-title", &cabinet_name).await;
+    phone
+        .wait_text("form[role=search] .row-title", &cabinet_name)
+        .await;
     click(&phone, "form[role=search] li button").await;
     phone
         .wait_for(&format!("li[data-structure='{cabinet_id}']"))
         .await;
 
     // A broadcast lands in the campaign's conversation, for the nurse too.
-    set_value(&phone, "textarea[name=body]", "Nouveaux TROD disponibles à la CPTS").await;
+    set_value(
+        &phone,
+        "textarea[name=body]",
+        "Nouveaux TROD disponibles à la CPTS",
+    )
+    .await;
     click(&phone, "form.card button.primary[type=submit]").await;
     phone.wait_text(".notice", "Message envoyé").await;
     let messages: Value = nurse
@@ -245,12 +259,7 @@ async fn the_coordinator_launches_follows_and_broadcasts() {
     click(&phone, "form.card button.primary[type=submit]").await;
     phone.wait_for("#dashboard-title").await;
     phone.wait_text("#dashboard-title", "Mars bleu").await;
-    let list: Value = coordinator
-        .get("/v1/campaigns")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = coordinator.get("/v1/campaigns").await.json().await.unwrap();
     let made = list["items"]
         .as_array()
         .unwrap()

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
-use cordee_pathway::campaign::{ActionKind, CampaignInput, format_day, paris_day};
+use cordee_pathway::campaign::{ActionInput, ActionKind, CampaignInput, format_day, paris_day};
 use cordee_pathway::ids::OrganisationId;
 use cordee_pathway::organisation::OrganisationQuery;
 use cordee_pathway::store::Store;
@@ -125,7 +125,12 @@ pub async fn seed(
                 let older = doses * 2 / 3;
                 for (k, c) in [("doses_administrees", doses), ("plus_65_ans", older)] {
                     store
-                        .record_campaign_action(pharmacist, flu.id, officine, k, c, &on, now)
+                        .record_campaign_action(
+                            pharmacist,
+                            flu.id,
+                            &ActionInput::new(officine, k, c, &on),
+                            now,
+                        )
                         .await?;
                 }
                 if n % 5 == 0 {
@@ -133,10 +138,7 @@ pub async fn seed(
                         .record_campaign_action(
                             pharmacist,
                             flu.id,
-                            officine,
-                            "professionnels_vaccines",
-                            1,
-                            &on,
+                            &ActionInput::new(officine, "professionnels_vaccines", 1, &on),
                             now,
                         )
                         .await?;
@@ -150,10 +152,7 @@ pub async fn seed(
                     .record_campaign_action(
                         nurse,
                         flu.id,
-                        cabinet,
-                        "doses_administrees",
-                        doses,
-                        &on,
+                        &ActionInput::new(cabinet, "doses_administrees", doses, &on),
                         now,
                     )
                     .await?;
@@ -161,10 +160,7 @@ pub async fn seed(
                     .record_campaign_action(
                         nurse,
                         flu.id,
-                        cabinet,
-                        "plus_65_ans",
-                        doses - 1,
-                        &on,
+                        &ActionInput::new(cabinet, "plus_65_ans", doses - 1, &on),
                         now,
                     )
                     .await?;

@@ -302,6 +302,27 @@ pub struct Revision {
     pub recorded_at: Millis,
 }
 
+/// A count as the caller sends it, before checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionInput {
+    pub organisation_id: OrganisationId,
+    pub kind: String,
+    pub count: i64,
+    /// `YYYY-MM-DD`.
+    pub on: String,
+}
+
+impl ActionInput {
+    pub fn new(organisation_id: OrganisationId, kind: &str, count: i64, on: &str) -> ActionInput {
+        ActionInput {
+            organisation_id,
+            kind: kind.to_string(),
+            count,
+            on: on.to_string(),
+        }
+    }
+}
+
 /// A count to record, checked against the campaign and the day in France.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewAction {
@@ -457,7 +478,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_has_its_code() {
-        let cases: Vec<(fn(&mut CampaignInput), &str)> = vec![
+        type Change = fn(&mut CampaignInput);
+        let cases: Vec<(Change, &str)> = vec![
             (|i| i.theme = "rougeole".into(), "campaign.invalid_theme"),
             (|i| i.title = "x".into(), "campaign.invalid_title"),
             (|i| i.title = "a\u{7}b".into(), "campaign.invalid_title"),

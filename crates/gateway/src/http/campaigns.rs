@@ -13,8 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cordee_pathway::campaign::indicators::Indicators;
 use cordee_pathway::campaign::{
-    ActionKind, ActionRecord, COUNT_MAX, Campaign, CampaignInput, LABEL_MAX, Participant,
-    TARGET_MAX, TITLE_MAX, Theme, format_day,
+    ActionInput, ActionKind, ActionRecord, COUNT_MAX, Campaign, CampaignInput, LABEL_MAX,
+    Participant, TARGET_MAX, TITLE_MAX, Theme, format_day,
 };
 use cordee_pathway::conversation::{MessageInput, MessageLimits, Sent};
 use cordee_pathway::ids::{CampaignActionId, CampaignId, OrganisationId};
@@ -615,7 +615,12 @@ async fn record(
     let org = organisation_field(&body.organisation_id)?;
     let done = state
         .store
-        .record_campaign_action(&actor, id, org, &body.kind, body.count, &body.on, now)
+        .record_campaign_action(
+            &actor,
+            id,
+            &ActionInput::new(org, &body.kind, body.count, &body.on),
+            now,
+        )
         .await?;
     let status = if done.created {
         StatusCode::CREATED

@@ -17,9 +17,9 @@ use crate::account::Actor;
 use crate::audit::{Action as AuditAction, AuditEvent, Outcome, Purpose};
 use crate::campaign::indicators::{Indicators, Sum, compute};
 use crate::campaign::{
-    Act, ActionKind, ActionRecord, Campaign, CampaignDraft, NewAction, Participant, Revision,
-    Theme, decide, decide_kinds_edit, decide_period_edit, format_day, is_coordinator, paris_day,
-    parse_day,
+    Act, ActionInput, ActionKind, ActionRecord, Campaign, CampaignDraft, NewAction, Participant,
+    Revision, Theme, decide, decide_kinds_edit, decide_period_edit, format_day, is_coordinator,
+    paris_day, parse_day,
 };
 use crate::conversation::{MessageInput, Sent};
 use crate::error::Noun;
@@ -387,14 +387,12 @@ impl Store {
         &self,
         actor: &Actor,
         id: CampaignId,
-        organisation: OrganisationId,
-        kind: &str,
-        count: i64,
-        on: &str,
+        input: &ActionInput,
         now: Millis,
     ) -> Result<Recorded> {
         let campaign = self.campaign(id).await?;
         let mut tx = self.begin().await?;
+        let organisation = input.organisation_id;
         let member = is_member(&mut tx, organisation, actor.account_id).await?;
         let participating: Option<String> = sqlx::query_scalar(
             "select organisation_id from campaign_participants where campaign_id = $1 and organisation_id = $2 and left_at is null",
@@ -410,7 +408,14 @@ impl Store {
                 participating: participating.is_some(),
             },
         )?;
-        let new = NewAction::check(&campaign, organisation, kind, count, on, paris_day(now))?;
+        let new = NewAction::check(
+            &campaign,
+            organisation,
+            &input.kind,
+            input.count,
+            &input.on,
+            paris_day(now),
+        )?;
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "insert into campaign_actions (id, campaign_id, organisation_id, on_day, kind, count, version, recorded_by, recorded_at) \
              values ($1, $2, $3, $4, $5, $6, 1, $7, $8) \

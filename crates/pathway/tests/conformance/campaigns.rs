@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use cordee_pathway::Error;
 use cordee_pathway::account::{Actor, CptsRole};
-use cordee_pathway::campaign::{ActionKind, CampaignInput, format_day, paris_day};
+use cordee_pathway::campaign::{ActionInput, ActionKind, CampaignInput, format_day, paris_day};
 use cordee_pathway::conversation::MessageInput;
 use cordee_pathway::ids::{CampaignId, OrganisationId};
 use cordee_pathway::organisation::{OrganisationInput, OrganisationKind};
@@ -178,17 +178,32 @@ async fn campaigns_are_joined_recorded_corrected_and_counted() {
 
     // Recording: members of participating structures, within the period, not ahead.
     let first = store
-        .record_campaign_action(&pharmacist, id, officine, "doses", 12, &day(0), now())
+        .record_campaign_action(
+            &pharmacist,
+            id,
+            &ActionInput::new(officine, "doses", 12, &day(0)),
+            now(),
+        )
         .await
         .unwrap();
     assert!(first.created);
     assert_eq!(first.record.version, 1);
     store
-        .record_campaign_action(&pharmacist, id, officine, "plus_65", 7, &day(-1), now())
+        .record_campaign_action(
+            &pharmacist,
+            id,
+            &ActionInput::new(officine, "plus_65", 7, &day(-1)),
+            now(),
+        )
         .await
         .unwrap();
     store
-        .record_campaign_action(&nurse, id, cabinet, "doses", 5, &day(-8), now())
+        .record_campaign_action(
+            &nurse,
+            id,
+            &ActionInput::new(cabinet, "doses", 5, &day(-8)),
+            now(),
+        )
         .await
         .unwrap();
     let cases = [
@@ -251,14 +266,19 @@ async fn campaigns_are_joined_recorded_corrected_and_counted() {
     ];
     for (who, org, kind, count, on, expected) in cases {
         let r = store
-            .record_campaign_action(who, id, org, kind, count, &on, now())
+            .record_campaign_action(who, id, &ActionInput::new(org, kind, count, &on), now())
             .await;
         assert_eq!(code(r), expected, "{kind} {count} {on}");
     }
 
     // A correction keeps who wrote what before.
     let corrected = store
-        .record_campaign_action(&pharmacist, id, officine, "doses", 15, &day(0), now())
+        .record_campaign_action(
+            &pharmacist,
+            id,
+            &ActionInput::new(officine, "doses", 15, &day(0)),
+            now(),
+        )
         .await
         .unwrap();
     assert!(!corrected.created);
@@ -393,7 +413,12 @@ async fn campaigns_are_joined_recorded_corrected_and_counted() {
     assert_eq!(
         code(
             store
-                .record_campaign_action(&nurse, id, cabinet, "doses", 1, &day(0), now())
+                .record_campaign_action(
+                    &nurse,
+                    id,
+                    &ActionInput::new(cabinet, "doses", 1, &day(0)),
+                    now()
+                )
                 .await
         ),
         "campaign.not_participating"
@@ -497,7 +522,12 @@ async fn concurrent_corrections_lose_no_update() {
         let today = today.clone();
         async move {
             store
-                .record_campaign_action(&pharmacist, id, officine, "doses", n, &today, now())
+                .record_campaign_action(
+                    &pharmacist,
+                    id,
+                    &ActionInput::new(officine, "doses", n, &today),
+                    now(),
+                )
                 .await
         }
     });

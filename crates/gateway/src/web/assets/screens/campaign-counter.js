@@ -82,10 +82,13 @@ export function CampaignCounter({ id }) {
   const active = new Set(participants.filter((p) => !p.left_at).map((p) => p.organisation_id));
   const joined = mine.filter((o) => active.has(o.id));
   const open = stage(campaign) !== 'terminee';
+  // At the counter, the day's fields come first, then the structures.
   return html`<article aria-labelledby="campaign-title">
     <div class="toolbar"><a class="button" href="#/campagnes" aria-label="Retour aux campagnes">←</a><h1 id="campaign-title">${campaign.title}</h1></div>
     <p class="muted">${THEMES[campaign.theme] || campaign.theme} · ${period(campaign)}</p>
     ${campaign.description && html`<p class="campaign-description">${campaign.description}</p>`}
+    ${stage(campaign) === 'a_venir' && html`<p class="notice">La campagne n’a pas commencé : la saisie ouvrira le ${campaign.starts_on.split('-').reverse().join('/')}.</p>`}
+    ${stage(campaign) !== 'a_venir' && joined.map((o) => html`<${DayForm} key=${o.id} campaign=${campaign} organisation=${o} />`)}
     <section class="card" aria-labelledby="my-structures">
       <h2 id="my-structures">Mes structures</h2>
       ${mine.length === 0 && html`<p class="muted">Vous n’êtes rattaché·e à aucune structure.</p>`}
@@ -99,8 +102,6 @@ export function CampaignCounter({ id }) {
       </ul>
       <${ErrorBox} error=${actError} />
     </section>
-    ${stage(campaign) === 'a_venir' && html`<p class="notice">La campagne n’a pas commencé : la saisie ouvrira le ${campaign.starts_on.split('-').reverse().join('/')}.</p>`}
-    ${stage(campaign) !== 'a_venir' && joined.map((o) => html`<${DayForm} key=${o.id} campaign=${campaign} organisation=${o} />`)}
     ${joined.length > 0 && html`<p><a href=${`#/messages/${campaign.conversation_id}`}>Discussion de la campagne</a></p>`}
   </article>`;
 }
