@@ -495,3 +495,75 @@ async fn concurrent_corrections_over_http_lose_nothing() {
     assert_eq!(list["items"][0]["history"].as_array().unwrap().len(), 7);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_ships_a_flu_and_a_mars_bleu_campaign_with_recorded_days() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, now)
+            .await
+            .unwrap()
+    );
+    let pharmacist = app.login("pharma-petit").await;
+    let coordinator = app.login("coord-garcia").await;
+    let list = json_of(pharmacist.get("/v1/campaigns").await, 200, "list").await;
+    let items = list["items"].as_array().unwrap();
+    let flu = items
+        .iter()
+        .find(|c| {
+            c["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Vaccination antigrippale ")
+        })
+        .unwrap();
+    assert_eq!(flu["theme"], "grippe");
+    assert_eq!(flu["action_kinds"][0]["label"], "Doses administrées");
+    let mars = items
+        .iter()
+        .find(|c| c["title"].as_str().unwrap().starts_with("Mars bleu"))
+        .unwrap();
+    assert_eq!(mars["theme"], "depistage_colorectal");
+    assert_eq!(mars["action_kinds"][0]["label"], "Kits remis");
+    let officine = my_organisation(&pharmacist).await;
+    for c in [flu, mars] {
+        let id = c["id"].as_str().unwrap();
+        let p = json_of(
+            pharmacist
+                .get(&format!("/v1/campaigns/{id}/participants"))
+                .await,
+            200,
+            "participants",
+        )
+        .await;
+        assert!(
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["organisation_id"] == officine.as_str())
+        );
+    }
+    let id = flu["id"].as_str().unwrap();
+    let ind = json_of(
+        coordinator
+            .get(&format!("/v1/campaigns/{id}/indicators"))
+            .await,
+        200,
+        "indicators",
+    )
+    .await;
+    assert!(ind["totals"][0]["count"].as_i64().unwrap() > 0);
+    assert_eq!(ind["participants"], 2);
+    let mine = json_of(
+        pharmacist
+            .get(&format!("/v1/campaigns/{id}/actions?limit=200"))
+            .await,
+        200,
+        "actions",
+    )
+    .await;
+    assert!(!mine["items"].as_array().unwrap().is_empty());
+    app.stop().await;
+}
