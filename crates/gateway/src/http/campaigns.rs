@@ -21,7 +21,7 @@ use cordee_pathway::ids::{CampaignActionId, CampaignId, OrganisationId};
 use cordee_pathway::organisation::OrganisationKind;
 use cordee_pathway::store::ActionQuery;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,7 +56,6 @@ fn theme_schema() -> Object {
 fn date_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))
         .description(Some("`YYYY-MM-DD`"))
         .build()
