@@ -64,6 +64,16 @@ REFUSED_BY_FACTS = {
     "auth.state_mismatch",
     # 410: the patient was erased (by an admin, earlier in the run); like a 404.
     "patient.erased",
+    # Campaigns (issue 15): rules between fields (the period's ends, distinct action
+    # codes, targets naming those codes), a day its month lacks, and a count's day or
+    # kind against the campaign's period and kinds and today.
+    "campaign.invalid_period",
+    "campaign.invalid_action_kinds",
+    "campaign.invalid_targets",
+    "campaign.invalid_date",
+    "campaign.unknown_kind",
+    "campaign.outside_period",
+    "campaign.future_day",
 }
 
 

@@ -23,3 +23,6 @@ mod tls;
 mod web;
 mod web_aci;
 mod web_directory;
+// Campaigns (issue 15)
+mod campaigns;
+mod web_campaigns;

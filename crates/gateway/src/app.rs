@@ -49,6 +49,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "organisations", description = "The structures of the territory: officines, cabinets, MSP, EHPAD, hospitals…"),
         (name = "cpts", description = "The CPTS's profile and the adhesion of professionals"),
         (name = "aci", description = "The ACI contract: indicator definitions and the year's report (amounts, indicators, advance and balance)"),
+        // Campaigns (issue 15)
+        (name = "campaigns", description = "Prevention campaigns: structures join, record counts per day and kind (never a patient), indicators and a printable report"),
     )
 )]
 struct ApiDoc;
@@ -73,6 +75,8 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::organisations::router())
         .merge(http::cpts::router())
         .merge(http::aci::router())
+        // Campaigns (issue 15)
+        .merge(http::campaigns::router())
         .merge(crate::stream::router());
     if demo {
         routes.merge(crate::sandbox::router())

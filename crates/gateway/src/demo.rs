@@ -53,6 +53,16 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<bool> {
     crate::demo_cpts::seed(store, now)
         .await
         .context("Failed to create the demo CPTS")?;
+    // Campaigns (issue 15)
+    crate::demo_campaigns::seed(
+        store,
+        &people.coordinator,
+        &people.pharmacist,
+        &people.nurse,
+        now,
+    )
+    .await
+    .context("Failed to create the demo campaigns")?;
     Ok(true)
 }
 

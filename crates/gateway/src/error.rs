@@ -295,6 +295,22 @@ mod tests {
                 500,
                 "internal.error",
             ),
+            // Campaigns (issue 15)
+            (
+                DomainError::not_found(Noun::Campaign),
+                404,
+                "campaign.not_found",
+            ),
+            (
+                DomainError::not_found(Noun::CampaignParticipant),
+                404,
+                "campaign.participant_not_found",
+            ),
+            (
+                DomainError::conflict("campaign.not_participating", "x"),
+                409,
+                "campaign.not_participating",
+            ),
         ];
         for (err, status, code) in cases {
             let (s, ctype, body) = render(ApiError::from(err)).await;

@@ -35,6 +35,8 @@ pub mod stream;
 pub mod telemetry;
 pub mod tls;
 pub mod web;
+// Campaigns (issue 15)
+pub mod demo_campaigns;
 
 use std::future::Future;
 use std::time::Duration;

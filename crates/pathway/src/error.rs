@@ -32,6 +32,8 @@ text_enum! {
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
+        Campaign = "campaign",
+        CampaignParticipant = "campaign_participant",
     }
 }
 
@@ -56,6 +58,9 @@ impl Noun {
             Noun::Organisation => "organisation.not_found",
             Noun::OrganisationMembership => "organisation.not_member",
             Noun::CptsMembership => "cpts.not_member",
+            // Campaigns (issue 15)
+            Noun::Campaign => "campaign.not_found",
+            Noun::CampaignParticipant => "campaign.participant_not_found",
         }
     }
 }

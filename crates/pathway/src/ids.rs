@@ -75,3 +75,6 @@ id_type!(
 );
 id_type!(InvitationId);
 id_type!(MembershipId);
+// Campaigns (issue 15)
+id_type!(CampaignId);
+id_type!(CampaignActionId);

@@ -40,6 +40,8 @@ pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;
+// Campaigns (issue 15)
+pub mod campaign;
 
 pub use error::{Error, Result};
 pub use time::Millis;

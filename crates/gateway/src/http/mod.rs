@@ -20,3 +20,6 @@ pub mod patients;
 pub mod rights;
 pub mod schemas;
 pub mod wire;
+// Campaigns (issue 15)
+pub mod campaign_report;
+pub mod campaigns;

@@ -68,6 +68,12 @@ assets!(
     "vendor/hooks.js",
     "vendor/htm.js",
     "vendor/preact.js",
+    // Campaigns (issue 15)
+    "lib/campaigns.js",
+    "screens/campaigns.js",
+    "screens/campaign-counter.js",
+    "screens/campaign-dashboard.js",
+    "screens/new-campaign.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

@@ -35,6 +35,8 @@ mod sessions;
 mod sql;
 mod stream;
 mod tx;
+// Campaigns (issue 15)
+mod campaigns;
 
 use std::sync::Arc;
 
@@ -55,6 +57,8 @@ pub use patients::{NewPatient, PatientView};
 pub use rights::{AccessLogItem, Consent, Export, Grant};
 pub use rpps_import::{ImportOptions, ImportReport, MAX_PROBLEMS, RowProblem};
 pub use sessions::RevokeReason;
+// Campaigns (issue 15)
+pub use campaigns::{ActionQuery, Recorded};
 
 use crate::time::TimeSource;
 

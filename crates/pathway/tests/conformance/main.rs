@@ -18,3 +18,5 @@ mod directory_members;
 mod file;
 mod messaging;
 mod support;
+// Campaigns (issue 15)
+mod campaigns;

@@ -12,5 +12,11 @@ import * as directory from './screens/directory.js';
 import * as cpts from './screens/cpts.js';
 import * as aci from './screens/aci.js';
 import * as more from './screens/more.js';
+// Campaigns (issue 15)
+import * as campaigns from './screens/campaigns.js';
+import * as newCampaign from './screens/new-campaign.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more];
+export const SCREENS = [
+  messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more,
+  campaigns, newCampaign,
+];

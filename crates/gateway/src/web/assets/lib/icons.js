@@ -10,4 +10,6 @@ export const ICONS = {
   book: svg('M5 4h11a3 3 0 0 1 3 3v13H8a3 3 0 0 1-3-3zm0 13a3 3 0 0 1 3-3h11'),
   more: svg('M4 6h16M4 12h16M4 18h16'),
   user: svg('M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 9c0-4.4 3.6-7 8-7s8 2.6 8 7'),
+  // Campaigns (issue 15): a megaphone.
+  campaign: svg('M3 10v4h3l7 4V6L6 10zm13-1a4 4 0 0 1 0 6m2-9a8 8 0 0 1 0 12'),
 };

@@ -134,6 +134,24 @@ const ERRORS = {
   'me.exercice_unknown': 'Cet exercice n’existe pas dans votre profil.',
   'route.not_found': 'Cette fonction n’est pas disponible sur ce serveur.',
   'policy.denied': 'Accès refusé.',
+  // Campaigns (issue 15)
+  'campaign.coordinators_only': 'Seuls les coordinateurs de la CPTS gèrent les campagnes.',
+  'campaign.not_member_of_organisation': 'Vous n’agissez que pour une structure à laquelle vous appartenez.',
+  'campaign.already_participating': 'Cette structure participe déjà à la campagne.',
+  'campaign.not_participating': 'Cette structure ne participe pas (ou plus) à la campagne.',
+  'campaign.participant_not_found': 'Cette structure ne participe pas à la campagne.',
+  'campaign.unknown_kind': 'Ce type d’action n’existe pas dans la campagne.',
+  'campaign.invalid_count': 'Le nombre saisi n’est pas valable.',
+  'campaign.future_day': 'On ne saisit pas pour un jour à venir.',
+  'campaign.outside_period': 'Ce jour est en dehors de la période de la campagne.',
+  'campaign.invalid_date': 'Date invalide.',
+  'campaign.invalid_period': 'Période invalide : la fin précède le début, ou dépasse 400 jours.',
+  'campaign.invalid_title': 'Titre : de 2 à 200 caractères.',
+  'campaign.invalid_action_kinds': 'Types d’action : de 1 à 20, chacun avec un libellé, sans doublon.',
+  'campaign.invalid_targets': 'Objectifs : des nombres entiers positifs.',
+  'campaign.kind_in_use': 'Une action déjà saisie par des structures ne peut pas être retirée.',
+  'campaign.period_excludes_records': 'Des saisies existent hors de la nouvelle période.',
+  'campaign.not_found': 'Campagne introuvable.',
 };
 
 /** A French sentence for an error from `api.js` (or anything thrown). */
