@@ -44,7 +44,10 @@ create table campaign_actions (
     recorded_at bigint not null,
     unique (campaign_id, organisation_id, on_day, kind)
 );
-create index campaign_actions_by_day on campaign_actions (campaign_id, on_day, kind);
+-- Covering indexes for the indicators' two sums (per structure and kind, per day
+-- and kind): read from the index alone, in group order.
+create index campaign_actions_by_structure on campaign_actions (campaign_id, organisation_id, kind, count);
+create index campaign_actions_by_day on campaign_actions (campaign_id, on_day, kind, count);
 
 -- Every version of every count: who wrote what, when (corrections keep history).
 create table campaign_action_versions (

@@ -183,7 +183,7 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     if bench.backend() == Backend::Postgres {
-        sqlx::query("analyze")
+        sqlx::query("vacuum analyze campaign_actions")
             .execute(store.db().writer())
             .await
             .unwrap();
