@@ -31,6 +31,8 @@ text_enum! {
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)
+        WaitingRequest = "waiting_request",
+        Proposal = "proposal",
         // Campaigns and the ACI report (issue 15)
     }
 }
@@ -56,6 +58,9 @@ impl Noun {
             Noun::Organisation => "organisation.not_found",
             Noun::OrganisationMembership => "organisation.not_member",
             Noun::CptsMembership => "cpts.not_member",
+            // Waiting list (issue 14)
+            Noun::WaitingRequest => "waiting_list.not_found",
+            Noun::Proposal => "waiting_list.proposal_not_found",
         }
     }
 }

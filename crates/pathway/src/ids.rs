@@ -75,3 +75,12 @@ id_type!(
 );
 id_type!(InvitationId);
 id_type!(MembershipId);
+// Waiting list (issue 14)
+id_type!(
+    /// A request on the waiting list of patients without a médecin traitant.
+    RequestId
+);
+id_type!(
+    /// A GP proposed for a waiting-list request.
+    ProposalId
+);

@@ -39,6 +39,8 @@ pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;
+// Waiting list (issue 14)
+pub mod waiting_list;
 
 pub use error::{Error, Result};
 pub use time::Millis;

@@ -33,6 +33,9 @@ mod sessions;
 mod sql;
 mod stream;
 mod tx;
+// Waiting list (issue 14)
+mod waiting_list;
+mod waiting_placement;
 
 use std::sync::Arc;
 
@@ -52,6 +55,9 @@ pub use patients::{NewPatient, PatientView};
 pub use rights::{AccessLogItem, Consent, Export, Grant};
 pub use rpps_import::{ImportOptions, ImportReport, MAX_PROBLEMS, RowProblem};
 pub use sessions::RevokeReason;
+// Waiting list (issue 14)
+pub use waiting_list::{NewRequest, PatientRef, RequestChange, RequestCursor, RequestQuery, RequestView};
+pub use waiting_placement::{CapacityView, ProposalView};
 
 use crate::time::TimeSource;
 
