@@ -48,6 +48,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "directory", description = "The professionals of the territory (RPPS import and logins): search, cards, invitations"),
         (name = "organisations", description = "The structures of the territory: officines, cabinets, MSP, EHPAD, hospitals…"),
         (name = "cpts", description = "The CPTS's profile and the adhesion of professionals"),
+        // Waiting list (issue 14)
+        (name = "waiting-list", description = "Patients without a médecin traitant: requests sorted by priority (fragility points + 1 point per 30 days waited, at most 12; see docs/waiting_list.md), suggestions and proposals of GPs, placement, indicators"),
+        (name = "gp-capacity", description = "What each médecin généraliste declares they can take for the waiting list"),
     )
 )]
 struct ApiDoc;
@@ -71,6 +74,9 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::directory::router())
         .merge(http::organisations::router())
         .merge(http::cpts::router())
+        // Waiting list (issue 14)
+        .merge(http::waiting_list::router())
+        .merge(http::gp_capacity::router())
         .merge(crate::stream::router());
     if demo {
         routes.merge(crate::sandbox::router())

@@ -18,3 +18,6 @@ pub mod patients;
 pub mod rights;
 pub mod schemas;
 pub mod wire;
+// Waiting list (issue 14)
+pub mod gp_capacity;
+pub mod waiting_list;
