@@ -366,6 +366,17 @@ impl Store {
         let status = RequestStatus::parse(&row.try_get::<String, _>("status")?)
             .unwrap_or(RequestStatus::Waiting);
         may_propose(status)?;
+        // The request's row first (see `accept_in`), and only while it is open.
+        let open = sqlx::query(
+            "update waiting_requests set status = 'proposed', updated_at = $1 where id = $2 and status in ('waiting', 'proposed')",
+        )
+        .bind(now.0)
+        .bind(id.as_text())
+        .execute(&mut *tx)
+        .await?;
+        if open.rows_affected() != 1 {
+            return Err(Error::conflict("waiting_list.closed", "this request was closed meanwhile"));
+        }
         let pending: Vec<String> = sqlx::query_scalar(
             "select gp_id from waiting_proposals where request_id = $1 and status = 'pending'",
         )
@@ -443,11 +454,6 @@ impl Store {
                 answered_at: None,
             });
         }
-        sqlx::query("update waiting_requests set status = 'proposed', updated_at = $1 where id = $2")
-            .bind(now.0)
-            .bind(id.as_text())
-            .execute(&mut *tx)
-            .await?;
         let events: Vec<AuditEvent> = out
             .iter()
             .map(|p| {
@@ -535,12 +541,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut view = self.own_proposal(&mut tx, actor, id, proposal).await?;
         transition(view.status, ProposalStatus::Accepted)?;
-        if !Self::move_proposal(&mut tx, proposal, ProposalStatus::Accepted, None, now).await? {
-            return Err(Error::conflict(
-                "waiting_list.proposal_closed",
-                "this proposal was answered or lapsed meanwhile",
-            ));
-        }
+        // The request's row first, in every write on a request's proposals: one lock
+        // order, so that concurrent answers queue instead of deadlocking.
         let placed = sqlx::query(
             "update waiting_requests set status = 'placed', placed_at = $1, placed_on = $2, placed_with = $3, updated_at = $1 \
              where id = $4 and status in ('waiting', 'proposed')",
@@ -555,6 +557,12 @@ impl Store {
             return Err(Error::conflict(
                 "waiting_list.already_placed",
                 "this patient was placed or the request closed meanwhile",
+            ));
+        }
+        if !Self::move_proposal(&mut tx, proposal, ProposalStatus::Accepted, None, now).await? {
+            return Err(Error::conflict(
+                "waiting_list.proposal_closed",
+                "this proposal was answered or lapsed meanwhile",
             ));
         }
         // A place of this month: never more than declared, whatever runs at once.
@@ -823,6 +831,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut view = self.own_proposal(&mut tx, actor, id, proposal).await?;
         transition(view.status, ProposalStatus::Declined)?;
+        Self::lock_request(&mut tx, id, now).await?;
         let sealed = match &reason {
             Some(r) => {
                 let key = self.data_key_in(&mut tx, &request_owner(&id)).await?;
@@ -868,6 +877,16 @@ impl Store {
         Ok(view)
     }
 
+    /// Takes the request's row lock (a write that changes nothing but its time).
+    async fn lock_request(tx: &mut Tx, id: RequestId, now: Millis) -> Result<()> {
+        sqlx::query("update waiting_requests set updated_at = $1 where id = $2")
+            .bind(now.0)
+            .bind(id.as_text())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     async fn reopen_if_unanswered(&self, tx: &mut Tx, id: RequestId, now: Millis) -> Result<()> {
         sqlx::query(
             "update waiting_requests set status = 'waiting', updated_at = $1 where id = $2 and status = 'proposed' \
@@ -897,6 +916,7 @@ impl Store {
         for row in &rows {
             let p = proposal_of(row)?;
             let mut tx = self.begin().await?;
+            Self::lock_request(&mut tx, p.request_id, now).await?;
             if !Self::move_proposal(&mut tx, p.id, ProposalStatus::Lapsed, None, now).await? {
                 continue;
             }

@@ -17,3 +17,5 @@ mod directory_members;
 mod file;
 mod messaging;
 mod support;
+// Waiting list (issue 14)
+mod waiting_list;
