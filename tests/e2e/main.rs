@@ -20,3 +20,5 @@ mod sessions;
 mod support;
 mod tls;
 mod web;
+// Waiting list (issue 14)
+mod waiting_list;
