@@ -108,9 +108,12 @@ impl Fragility {
             ..Fragility::default()
         };
         for (name, v) in map {
-            let flag = |v: &Value| {
-                v.as_bool()
-                    .ok_or_else(|| bad_flag(format!("fragility.{name} must be true or false")))
+            // A flag left null is a flag not set.
+            let flag = |v: &Value| match v {
+                Value::Null => Ok(false),
+                _ => v
+                    .as_bool()
+                    .ok_or_else(|| bad_flag(format!("fragility.{name} must be true or false"))),
             };
             match name.as_str() {
                 "ald" => out.ald = flag(v)?,
@@ -245,18 +248,24 @@ pub struct Contact {
 }
 
 impl Contact {
+    /// Each field: blank (spaces, tabs, line breaks only) is none; otherwise at most
+    /// 200 characters without control characters, stored trimmed. A phone has only
+    /// digits, spaces, `+`, `.`, `-` and brackets, and at least 6 digits; an email has
+    /// an `@`. (The OpenAPI patterns say the same.)
     pub fn validate(self) -> Result<Contact> {
+        let bad = |detail: &str| Error::invalid("waiting_list.invalid_contact", detail);
         let field = |v: Option<String>, name: &str| -> Result<Option<String>> {
-            let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-            match v {
-                Some(s) if s.chars().count() > CONTACT_MAX || s.chars().any(char::is_control) => {
-                    Err(Error::invalid(
-                        "waiting_list.invalid_contact",
-                        format!("contact.{name} must be at most {CONTACT_MAX} characters, no control characters"),
-                    ))
-                }
-                other => Ok(other),
+            let Some(s) = v else { return Ok(None) };
+            if s.chars().count() > CONTACT_MAX {
+                return Err(bad(&format!("contact.{name} must be at most {CONTACT_MAX} characters")));
             }
+            if is_blank(&s) {
+                return Ok(None);
+            }
+            if s.chars().any(char::is_control) {
+                return Err(bad(&format!("contact.{name} must have no control characters")));
+            }
+            Ok(Some(s.trim().to_string()))
         };
         let phone = field(self.phone, "phone")?;
         if let Some(p) = &phone {
@@ -265,18 +274,12 @@ impl Contact {
                 .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '.' | '-' | '(' | ')'))
                 && p.chars().filter(char::is_ascii_digit).count() >= 6;
             if !ok {
-                return Err(Error::invalid(
-                    "waiting_list.invalid_contact",
-                    "contact.phone must be a phone number",
-                ));
+                return Err(bad("contact.phone must be a phone number (at least 6 digits)"));
             }
         }
         let email = field(self.email, "email")?;
         if email.as_deref().is_some_and(|e| !e.contains('@')) {
-            return Err(Error::invalid(
-                "waiting_list.invalid_contact",
-                "contact.email must be an email address",
-            ));
+            return Err(bad("contact.email must be an email address"));
         }
         Ok(Contact {
             phone,
@@ -286,13 +289,19 @@ impl Contact {
     }
 }
 
-/// Free text (notes, reasons): trimmed, at most `max` characters; empty is none.
+/// Spaces, tabs and line breaks only (what the OpenAPI patterns call blank).
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+}
+
+/// Free text (notes, reasons): at most `max` characters; blank is none; kept trimmed.
 pub fn optional_text(text: Option<String>, max: usize, code: &'static str) -> Result<Option<String>> {
-    let t = text.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if t.as_ref().is_some_and(|s| s.chars().count() > max) {
+    let Some(t) = text else { return Ok(None) };
+    if t.chars().count() > max {
         return Err(Error::invalid(code, format!("at most {max} characters")));
     }
-    Ok(t)
+    let t = t.trim();
+    Ok((!t.is_empty()).then(|| t.to_string()))
 }
 
 /// Who may do what on the waiting list.
@@ -384,7 +393,7 @@ impl Capacity {
                 codes.push(code);
             }
         }
-        let until = match until.map(str::trim).filter(|u| !u.is_empty()) {
+        let until = match until.map(str::trim) {
             None => None,
             Some(u) => {
                 let d = parse_day(u).filter(|d| *d >= today).ok_or_else(|| {
@@ -538,6 +547,8 @@ mod tests {
         )
         .unwrap();
         assert!(ok.ald && ok.age_70_plus && ok.precarity == Some(Precarity::Css));
+        let nulls = Fragility::parse(&json!({"ald": null, "precarity": null}), false).unwrap();
+        assert_eq!(nulls, Fragility::default());
         let bad = [
             json!({"ald": "yes"}),
             json!({"ald": 1}),
@@ -545,6 +556,7 @@ mod tests {
             json!({"precarity": true}),
             json!({"unknown": true}),
             json!({"age_70_plus": "no"}),
+            json!({"ald": [true]}),
             json!([true]),
             json!(null),
         ];
@@ -608,11 +620,13 @@ mod tests {
             Capacity::validate(true, 101, &[], true, false, None, today),
             Capacity::validate(true, 5, &["5935".into()], true, false, None, today),
             Capacity::validate(true, 5, &[], true, false, Some("2026-05-31"), today),
+            Capacity::validate(true, 5, &[], true, false, Some(""), today),
         ];
         let expected = [
             "gp_capacity.invalid_count",
             "gp_capacity.invalid_count",
             "gp_capacity.invalid_commune",
+            "gp_capacity.invalid_until",
             "gp_capacity.invalid_until",
         ];
         for (c, e) in codes.into_iter().zip(expected) {

@@ -35,7 +35,10 @@ fn communes_schema() -> Array {
 }
 
 fn date_schema() -> Object {
-    schemas::pattern(schemas::DATE, "`YYYY-MM-DD`: the last day the declaration holds")
+    schemas::nullable_pattern(
+        schemas::DATE,
+        "`YYYY-MM-DD`: the last day the declaration holds (today or later); null: until changed",
+    )
 }
 
 /// A GP's declaration, with this month's places.
@@ -112,6 +115,7 @@ async fn get_mine(
 pub struct CapacityBody {
     pub accepting: bool,
     #[schema(minimum = 0, maximum = 100)]
+    #[serde(deserialize_with = "super::wire::integral")]
     pub new_patients_per_month: i64,
     #[schema(schema_with = communes_schema)]
     #[serde(default)]

@@ -93,14 +93,14 @@ pub struct FragilityIn {
 }
 
 fn precarity_schema() -> Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-            utoipa::openapi::schema::Type::String,
-            utoipa::openapi::schema::Type::Null,
-        ]))
-        .enum_values(Some(["css", "ame"].into_iter().map(Some).chain([None])))
-        .description(Some("`css` (complémentaire santé solidaire), `ame` (aide médicale de l'État) or null"))
-        .build()
+    schemas::nullable_words(
+        cordee_pathway::waiting_list::Precarity::NAMES,
+        "`css` (complémentaire santé solidaire), `ame` (aide médicale de l'État) or null",
+    )
+}
+
+fn nullable_commune_schema() -> Object {
+    schemas::nullable_pattern(schemas::COMMUNE, "INSEE commune code where the patient lives, e.g. 59350")
 }
 
 #[derive(Serialize, ToSchema)]
@@ -132,11 +132,14 @@ impl From<Fragility> for FragilityOut {
 #[derive(Deserialize, Serialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
-    #[schema(max_length = 200, pattern = "^[0-9 +.()-]*$")]
+    /// Blank, or at least 6 digits (spaces, `+`, `.`, `-` and brackets allowed).
+    #[schema(max_length = 200, pattern = "^[ \\t\\n\\r]*$|^[ +.()-]*(?:[0-9][ +.()-]*){6,}$")]
     pub phone: Option<String>,
-    #[schema(max_length = 200)]
+    /// Blank, or an address with an `@` and no control characters.
+    #[schema(max_length = 200, pattern = "^[ \\t\\n\\r]*$|^[^\\u0000-\\u001f\\u007f-\\u009f]*@[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub email: Option<String>,
-    #[schema(max_length = 200)]
+    /// Blank, or text without control characters.
+    #[schema(max_length = 200, pattern = "^[ \\t\\n\\r]*$|^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub address: Option<String>,
 }
 
@@ -277,14 +280,12 @@ pub struct WaitingRequestList {
     pub next_cursor: Option<String>,
 }
 
-/// The identity traits of a person without a record yet (as `POST /v1/patients`).
+/// The identity traits of a person without a record yet (as `POST /v1/patients`,
+/// without the INS: the record made at placement is `provisoire`, and the GP
+/// qualifies it with the INSi teleservice).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonBody {
-    #[schema(value_type = Option<crate::openapi::schemas::InsMatricule>)]
-    pub ins_matricule: Option<String>,
-    #[schema(value_type = Option<crate::openapi::schemas::InsOid>)]
-    pub ins_oid: Option<String>,
     #[schema(value_type = crate::openapi::schemas::PersonName)]
     pub birth_name: String,
     #[schema(value_type = crate::openapi::schemas::PersonName)]
@@ -352,8 +353,8 @@ async fn create(
         ),
         (None, Some(p)) => PatientRef::Traits(
             IdentityInput {
-                ins_matricule: p.ins_matricule,
-                ins_oid: p.ins_oid,
+                ins_matricule: None,
+                ins_oid: None,
                 birth_name: p.birth_name,
                 first_names: p.first_names,
                 used_name: p.used_name,
@@ -422,11 +423,11 @@ async fn list(
     ApiQuery(params): ApiQuery<RequestSearch>,
 ) -> Result<Json<WaitingRequestList>, ApiError> {
     let limit = params.limit.unwrap_or(50).clamp(1, 200);
-    let commune = match params.commune.as_deref().filter(|c| !c.is_empty()) {
+    let commune = match params.commune.as_deref() {
         None => None,
         Some(c) => Some(parse_commune(c)?),
     };
-    let group = match params.group.as_deref().filter(|g| !g.is_empty()) {
+    let group = match params.group.as_deref() {
         None => None,
         Some(g) => Some(Group::parse(g).ok_or_else(|| {
             invalid(
@@ -436,7 +437,7 @@ async fn list(
             )
         })?),
     };
-    let status = match params.status.as_deref().filter(|s| !s.is_empty()) {
+    let status = match params.status.as_deref() {
         None => None,
         Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| {
             invalid(
@@ -479,7 +480,7 @@ async fn get_one(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRequestBody {
-    #[schema(schema_with = commune_schema)]
+    #[schema(schema_with = nullable_commune_schema)]
     pub commune_code: Option<String>,
     #[schema(value_type = Option<FragilityIn>)]
     pub fragility: Option<serde_json::Value>,
@@ -493,7 +494,7 @@ pub struct UpdateRequestBody {
 }
 
 fn withdraw_schema() -> Object {
-    schemas::words(&["withdrawn"], "Withdraw the request")
+    schemas::nullable_words(&["withdrawn"], "Withdraw the request")
 }
 
 /// Change or withdraw a request (its requester or a coordinator; the notes are the
@@ -797,7 +798,7 @@ async fn indicators(
         )
     };
     let day = |t: Option<&str>| -> Result<Option<time::Date>, ApiError> {
-        match t.filter(|t| !t.is_empty()) {
+        match t {
             None => Ok(None),
             Some(t) => parse_day(t).map(Some).ok_or_else(bad),
         }
