@@ -33,6 +33,8 @@ pub mod stream;
 pub mod telemetry;
 pub mod tls;
 pub mod web;
+// Waiting list (issue 14)
+pub mod demo_waiting;
 
 use std::future::Future;
 use std::time::Duration;

@@ -63,6 +63,10 @@ assets!(
     "vendor/hooks.js",
     "vendor/htm.js",
     "vendor/preact.js",
+    // Waiting list (issue 14)
+    "screens/waiting-list.js",
+    "screens/waiting-request.js",
+    "screens/gp-capacity.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

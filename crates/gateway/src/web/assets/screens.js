@@ -8,5 +8,13 @@ import * as patients from './screens/patients.js';
 import * as newPatient from './screens/new-patient.js';
 import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
+// Waiting list (issue 14)
+import * as waitingList from './screens/waiting-list.js';
+import * as waitingRequest from './screens/waiting-request.js';
+import * as gpCapacity from './screens/gp-capacity.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account];
+export const SCREENS = [
+  messages, newConversation, patients, newPatient, notifications, account,
+  // Waiting list (issue 14)
+  waitingList, waitingRequest, gpCapacity,
+];
