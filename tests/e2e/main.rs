@@ -22,3 +22,4 @@ mod tls;
 mod web;
 // Waiting list (issue 14)
 mod waiting_list;
+mod web_waiting;
