@@ -79,25 +79,58 @@ async fn waiting_list_over_http() {
     .await;
     declare(&martin, 3).await;
     declare(&dubois, 3).await;
-    let all = json_of(coord.get("/v1/gp-capacity").await, 200, "GET /v1/gp-capacity").await;
+    let all = json_of(
+        coord.get("/v1/gp-capacity").await,
+        200,
+        "GET /v1/gp-capacity",
+    )
+    .await;
     assert_eq!(all["total_new_patients_per_month"], 6);
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
-    problem(martin.get("/v1/gp-capacity").await, 403, "waiting_list.coordinators_only").await;
+    problem(
+        martin.get("/v1/gp-capacity").await,
+        403,
+        "waiting_list.coordinators_only",
+    )
+    .await;
 
     // Bad input: stable codes, nothing written.
     let mut bad = request_body("Moreau", "1948-02-03", "5935");
-    problem(nurse.post_json("/v1/waiting-list", &bad).await, 422, "waiting_list.invalid_commune").await;
+    problem(
+        nurse.post_json("/v1/waiting-list", &bad).await,
+        422,
+        "waiting_list.invalid_commune",
+    )
+    .await;
     bad = request_body("Moreau", "1948-02-03", "59350");
     bad["fragility"]["ald"] = json!("oui");
-    problem(nurse.post_json("/v1/waiting-list", &bad).await, 422, "waiting_list.invalid_flag").await;
+    problem(
+        nurse.post_json("/v1/waiting-list", &bad).await,
+        422,
+        "waiting_list.invalid_flag",
+    )
+    .await;
     bad = request_body("Moreau", "1948-02-03", "59350");
     bad["source"] = json!("facebook");
-    problem(nurse.post_json("/v1/waiting-list", &bad).await, 422, "waiting_list.invalid_source").await;
-    assert_eq!(count(&app, "select count(*) from waiting_requests").await, 0);
+    problem(
+        nurse.post_json("/v1/waiting-list", &bad).await,
+        422,
+        "waiting_list.invalid_source",
+    )
+    .await;
+    assert_eq!(
+        count(&app, "select count(*) from waiting_requests").await,
+        0
+    );
 
     // The request; age 70+ computed; the same person again is a duplicate.
     let created = json_of(
-        nurse.post_json("/v1/waiting-list", &request_body("Moreau", "1948-02-03", "59350")).await,
+        nurse
+            .post_json(
+                "/v1/waiting-list",
+                &request_body("Moreau", "1948-02-03", "59350"),
+            )
+            .await,
         201,
         "POST /v1/waiting-list",
     )
@@ -107,7 +140,12 @@ async fn waiting_list_over_http() {
     assert_eq!(created["priority"], 7);
     assert_eq!(created["status"], "waiting");
     problem(
-        coord.post_json("/v1/waiting-list", &request_body("MOREAU", "1948-02-03", "59009")).await,
+        coord
+            .post_json(
+                "/v1/waiting-list",
+                &request_body("MOREAU", "1948-02-03", "59009"),
+            )
+            .await,
         409,
         "waiting_list.duplicate",
     )
@@ -120,29 +158,85 @@ async fn waiting_list_over_http() {
     assert_eq!(item["notes"], Value::Null);
     assert_eq!(item["contact"]["phone"], "03 20 11 22 33");
     assert_eq!(item["identity"]["birth_name"], "Moreau");
-    let empty = json_of(coord.get("/v1/waiting-list?group=others").await, 200, "others").await;
+    let empty = json_of(
+        coord.get("/v1/waiting-list?group=others").await,
+        200,
+        "others",
+    )
+    .await;
     assert_eq!(empty["items"], json!([]));
-    problem(coord.get("/v1/waiting-list?commune=abc").await, 422, "waiting_list.invalid_commune").await;
+    problem(
+        coord.get("/v1/waiting-list?commune=abc").await,
+        422,
+        "waiting_list.invalid_commune",
+    )
+    .await;
     // The requester sees the notes; another professional gets 404.
-    let own = json_of(nurse.get(&format!("/v1/waiting-list/{id}")).await, 200, "own").await;
+    let own = json_of(
+        nurse.get(&format!("/v1/waiting-list/{id}")).await,
+        200,
+        "own",
+    )
+    .await;
     assert!(own["notes"].is_string());
-    problem(pharma.get(&format!("/v1/waiting-list/{id}")).await, 404, "waiting_list.not_found").await;
+    problem(
+        pharma.get(&format!("/v1/waiting-list/{id}")).await,
+        404,
+        "waiting_list.not_found",
+    )
+    .await;
     let none = json_of(pharma.get("/v1/waiting-list").await, 200, "pharma list").await;
     assert_eq!(none["items"], json!([]));
 
     // Suggestions, then bad proposals (nothing written), then two GPs.
-    let s = json_of(coord.get(&format!("/v1/waiting-list/{id}/suggestions")).await, 200, "suggestions").await;
-    let suggested: Vec<&str> = s["items"].as_array().unwrap().iter().map(|g| g["account_id"].as_str().unwrap()).collect();
+    let s = json_of(
+        coord
+            .get(&format!("/v1/waiting-list/{id}/suggestions"))
+            .await,
+        200,
+        "suggestions",
+    )
+    .await;
+    let suggested: Vec<&str> = s["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["account_id"].as_str().unwrap())
+        .collect();
     assert_eq!(suggested.len(), 2);
     assert!(suggested.contains(&martin.id.as_str()) && suggested.contains(&dubois.id.as_str()));
-    problem(martin.get(&format!("/v1/waiting-list/{id}/suggestions")).await, 403, "waiting_list.coordinators_only").await;
+    problem(
+        martin
+            .get(&format!("/v1/waiting-list/{id}/suggestions"))
+            .await,
+        403,
+        "waiting_list.coordinators_only",
+    )
+    .await;
     let proposals = format!("/v1/waiting-list/{id}/proposals");
     let four = json!({"gp_ids": [martin.id, dubois.id, nurse.id, pharma.id]});
-    problem(coord.post_json(&proposals, &four).await, 422, "waiting_list.too_many_gps").await;
-    problem(coord.post_json(&proposals, &json!({"gp_ids": [nurse.id]})).await, 422, "waiting_list.not_a_gp").await;
-    assert_eq!(count(&app, "select count(*) from waiting_proposals").await, 0);
+    problem(
+        coord.post_json(&proposals, &four).await,
+        422,
+        "waiting_list.too_many_gps",
+    )
+    .await;
+    problem(
+        coord
+            .post_json(&proposals, &json!({"gp_ids": [nurse.id]}))
+            .await,
+        422,
+        "waiting_list.not_a_gp",
+    )
+    .await;
+    assert_eq!(
+        count(&app, "select count(*) from waiting_proposals").await,
+        0
+    );
     let made = json_of(
-        coord.post_json(&proposals, &json!({"gp_ids": [martin.id, dubois.id]})).await,
+        coord
+            .post_json(&proposals, &json!({"gp_ids": [martin.id, dubois.id]}))
+            .await,
         201,
         "propose",
     )
@@ -162,11 +256,18 @@ async fn waiting_list_over_http() {
     // The proposed GP is told and now sees the request, notes included.
     let n = json_of(martin.get("/v1/notifications").await, 200, "notifications").await;
     assert!(n.to_string().contains("waiting_list.proposal"), "{n}");
-    let seen = json_of(martin.get(&format!("/v1/waiting-list/{id}")).await, 200, "gp read").await;
+    let seen = json_of(
+        martin.get(&format!("/v1/waiting-list/{id}")).await,
+        200,
+        "gp read",
+    )
+    .await;
     assert!(seen["notes"].is_string());
     // Another GP's proposal is not theirs to answer.
     problem(
-        dubois.post_json(&format!("{proposals}/{pm}/accept"), &json!({})).await,
+        dubois
+            .post_json(&format!("{proposals}/{pm}/accept"), &json!({}))
+            .await,
         404,
         "waiting_list.proposal_not_found",
     )
@@ -185,12 +286,28 @@ async fn waiting_list_over_http() {
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 409]);
-    let placed = json_of(coord.get(&format!("/v1/waiting-list/{id}")).await, 200, "placed").await;
+    let placed = json_of(
+        coord.get(&format!("/v1/waiting-list/{id}")).await,
+        200,
+        "placed",
+    )
+    .await;
     assert_eq!(placed["status"], "placed");
-    let winner = if placed["placed_with"] == martin.id.as_str() { &martin } else { &dubois };
+    let winner = if placed["placed_with"] == martin.id.as_str() {
+        &martin
+    } else {
+        &dubois
+    };
     let patient = placed["patient_id"].as_str().unwrap();
     // The winner is the médecin traitant of a record made for the patient.
-    let team = json_of(winner.get(&format!("/v1/patients/{patient}/care-team")).await, 200, "team").await;
+    let team = json_of(
+        winner
+            .get(&format!("/v1/patients/{patient}/care-team"))
+            .await,
+        200,
+        "team",
+    )
+    .await;
     assert!(team.to_string().contains("medecin_traitant"), "{team}");
     let mine = json_of(winner.get("/v1/gp-capacity/me").await, 200, "mine").await;
     assert_eq!(mine["used_this_month"], 1);
@@ -198,17 +315,39 @@ async fn waiting_list_over_http() {
     assert!(told.to_string().contains("waiting_list.placed"), "{told}");
 
     // Indicators over the year.
-    let ind = json_of(coord.get("/v1/waiting-list/indicators").await, 200, "indicators").await;
+    let ind = json_of(
+        coord.get("/v1/waiting-list/indicators").await,
+        200,
+        "indicators",
+    )
+    .await;
     assert_eq!(ind["total"]["placed"], 1);
     assert_eq!(ind["share_ald_placed"], 1.0);
     assert_eq!(ind["extra_capacity_per_month"], 6);
-    problem(coord.get("/v1/waiting-list/indicators?from=2026-12-01&to=2026-01-01").await, 422, "waiting_list.invalid_period").await;
-    problem(nurse.get("/v1/waiting-list/indicators").await, 403, "waiting_list.coordinators_only").await;
+    problem(
+        coord
+            .get("/v1/waiting-list/indicators?from=2026-12-01&to=2026-01-01")
+            .await,
+        422,
+        "waiting_list.invalid_period",
+    )
+    .await;
+    problem(
+        nurse.get("/v1/waiting-list/indicators").await,
+        403,
+        "waiting_list.coordinators_only",
+    )
+    .await;
 
     // A proposal unanswered for more than the setting's 7 days lapses, and the
     // coordinator is told.
     let second = json_of(
-        nurse.post_json("/v1/waiting-list", &request_body("Lambert", "1990-07-08", "59009")).await,
+        nurse
+            .post_json(
+                "/v1/waiting-list",
+                &request_body("Lambert", "1990-07-08", "59009"),
+            )
+            .await,
         201,
         "second",
     )
@@ -216,7 +355,10 @@ async fn waiting_list_over_http() {
     let second_id = second["id"].as_str().unwrap();
     json_of(
         coord
-            .post_json(&format!("/v1/waiting-list/{second_id}/proposals"), &json!({"gp_ids": [dubois.id]}))
+            .post_json(
+                &format!("/v1/waiting-list/{second_id}/proposals"),
+                &json!({"gp_ids": [dubois.id]}),
+            )
             .await,
         201,
         "second proposal",
@@ -227,11 +369,19 @@ async fn waiting_list_over_http() {
     let lapse = ran.iter().find(|r| r.job == "waiting_list_lapse").unwrap();
     assert_eq!(lapse.outcome, Ok(1));
     let coord = app.login("coord-garcia").await;
-    let after = json_of(coord.get(&format!("/v1/waiting-list/{second_id}")).await, 200, "lapsed").await;
+    let after = json_of(
+        coord.get(&format!("/v1/waiting-list/{second_id}")).await,
+        200,
+        "lapsed",
+    )
+    .await;
     assert_eq!(after["status"], "waiting");
     assert_eq!(after["proposals"][0]["status"], "lapsed");
     let n = json_of(coord.get("/v1/notifications").await, 200, "coord told").await;
-    assert!(n.to_string().contains("waiting_list.proposal_lapsed"), "{n}");
+    assert!(
+        n.to_string().contains("waiting_list.proposal_lapsed"),
+        "{n}"
+    );
 
     // The OpenAPI document names every route.
     let doc = json_of(app.get("/v1/openapi.json").await, 200, "openapi").await;

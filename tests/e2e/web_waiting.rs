@@ -44,8 +44,17 @@ async fn waiting_list_screens_on_the_phone() {
     let coord_api = app.login("coord-garcia").await;
     let vasseur = request_id(&coord_api, "Vasseur").await;
     let boulanger = request_id(&coord_api, "Boulanger").await;
-    let list: Value = coord_api.get("/v1/waiting-list").await.json().await.unwrap();
-    assert_eq!(list["items"].as_array().unwrap().len(), 12, "a dozen demo requests");
+    let list: Value = coord_api
+        .get("/v1/waiting-list")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        12,
+        "a dozen demo requests"
+    );
     let mut shots = Vec::new();
 
     // The coordinator's list, highest priority first.
@@ -63,7 +72,10 @@ async fn waiting_list_screens_on_the_phone() {
         .map(|p| p.as_i64().unwrap())
         .collect();
     assert_eq!(priorities.len(), 12);
-    assert!(priorities.windows(2).all(|w| w[0] >= w[1]), "{priorities:?}");
+    assert!(
+        priorities.windows(2).all(|w| w[0] >= w[1]),
+        "{priorities:?}"
+    );
     phone.wait_text("#waiting-title", "Liste d’attente").await;
     no_sideways_scroll(&phone, "liste").await;
     shots.push(phone.screenshot("20-liste-attente").await);
@@ -73,7 +85,9 @@ async fn waiting_list_screens_on_the_phone() {
         .goto(&app.url(&format!("/#/attente/{boulanger}")))
         .await;
     phone.wait_for("#wl-suggest").await;
-    phone.wait_text("label[data-suggestion]", "place(s) ce mois-ci").await;
+    phone
+        .wait_text("label[data-suggestion]", "place(s) ce mois-ci")
+        .await;
     no_sideways_scroll(&phone, "demande").await;
     shots.push(phone.screenshot("21-demande-suggestions").await);
     phone
@@ -127,7 +141,11 @@ async fn waiting_list_screens_on_the_phone() {
         .unwrap();
     assert_eq!(placed["status"], "placed", "{placed}");
     for s in &shots {
-        assert!(std::fs::metadata(s).unwrap().len() > 1000, "{}", s.display());
+        assert!(
+            std::fs::metadata(s).unwrap().len() > 1000,
+            "{}",
+            s.display()
+        );
     }
     println!(
         "screenshots: {}",

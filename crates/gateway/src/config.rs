@@ -494,7 +494,9 @@ impl Settings {
             return Err(err("CORDEE_LOGIN_RATE_LIMIT must be at least 1."));
         }
         if !(1..=90).contains(&self.waiting_proposal_days) {
-            return Err(err("CORDEE_WAITING_PROPOSAL_DAYS must be between 1 and 90 days."));
+            return Err(err(
+                "CORDEE_WAITING_PROPOSAL_DAYS must be between 1 and 90 days.",
+            ));
         }
         if self.job_tick_secs > 3600 {
             return Err(err(

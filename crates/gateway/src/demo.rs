@@ -414,7 +414,8 @@ impl Seeder<'_> {
         )
         .await?;
         // Waiting list (issue 14)
-        crate::demo_waiting::seed(self.store, &p.gp, &p.nurse, &p.coordinator, self.clock.end).await?;
+        crate::demo_waiting::seed(self.store, &p.gp, &p.nurse, &p.coordinator, self.clock.end)
+            .await?;
         Ok(())
     }
 

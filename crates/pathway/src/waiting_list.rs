@@ -257,13 +257,17 @@ impl Contact {
         let field = |v: Option<String>, name: &str| -> Result<Option<String>> {
             let Some(s) = v else { return Ok(None) };
             if s.chars().count() > CONTACT_MAX {
-                return Err(bad(&format!("contact.{name} must be at most {CONTACT_MAX} characters")));
+                return Err(bad(&format!(
+                    "contact.{name} must be at most {CONTACT_MAX} characters"
+                )));
             }
             if is_blank(&s) {
                 return Ok(None);
             }
             if s.chars().any(char::is_control) {
-                return Err(bad(&format!("contact.{name} must have no control characters")));
+                return Err(bad(&format!(
+                    "contact.{name} must have no control characters"
+                )));
             }
             Ok(Some(s.trim().to_string()))
         };
@@ -274,7 +278,9 @@ impl Contact {
                 .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '.' | '-' | '(' | ')'))
                 && p.chars().filter(char::is_ascii_digit).count() >= 6;
             if !ok {
-                return Err(bad("contact.phone must be a phone number (at least 6 digits)"));
+                return Err(bad(
+                    "contact.phone must be a phone number (at least 6 digits)",
+                ));
             }
         }
         let email = field(self.email, "email")?;
@@ -295,7 +301,11 @@ pub fn is_blank(s: &str) -> bool {
 }
 
 /// Free text (notes, reasons): at most `max` characters; blank is none; kept trimmed.
-pub fn optional_text(text: Option<String>, max: usize, code: &'static str) -> Result<Option<String>> {
+pub fn optional_text(
+    text: Option<String>,
+    max: usize,
+    code: &'static str,
+) -> Result<Option<String>> {
     let Some(t) = text else { return Ok(None) };
     if t.chars().count() > max {
         return Err(Error::invalid(code, format!("at most {max} characters")));
@@ -339,8 +349,7 @@ pub const GP_SPECIALTIES: &[&str] = &["SM54", "SM26"];
 pub fn is_general_practitioner(profile: &Profile) -> bool {
     profile.exercices.iter().any(|e| {
         e.profession.as_ref().is_some_and(|p| p.as_str() == "10")
-            && e
-                .specialty
+            && e.specialty
                 .as_ref()
                 .is_some_and(|s| GP_SPECIALTIES.contains(&s.code.as_str()))
     })
@@ -482,10 +491,7 @@ mod tests {
     #[test]
     fn priority_table() {
         let none = Fragility::default();
-        let ald = Fragility {
-            ald: true,
-            ..none
-        };
+        let ald = Fragility { ald: true, ..none };
         let all = Fragility {
             ald: true,
             age_70_plus: true,
@@ -611,7 +617,16 @@ mod tests {
     #[test]
     fn capacity_is_validated() {
         let today = parse_day("2026-06-01").unwrap();
-        let ok = Capacity::validate(true, 5, &["59350".into(), "59350".into()], true, false, Some("2026-12-31"), today).unwrap();
+        let ok = Capacity::validate(
+            true,
+            5,
+            &["59350".into(), "59350".into()],
+            true,
+            false,
+            Some("2026-12-31"),
+            today,
+        )
+        .unwrap();
         assert_eq!(ok.communes.len(), 1);
         assert!(ok.open_on(today));
         assert!(!ok.open_on(parse_day("2027-01-01").unwrap()));

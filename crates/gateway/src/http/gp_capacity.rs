@@ -149,7 +149,11 @@ async fn put_mine(
         day_of(now),
     )?;
     Ok(Json(
-        state.store.set_my_capacity(&actor, capacity, now).await?.into(),
+        state
+            .store
+            .set_my_capacity(&actor, capacity, now)
+            .await?
+            .into(),
     ))
 }
 
@@ -183,7 +187,10 @@ async fn list(
 ) -> Result<Json<CapacityList>, ApiError> {
     let limit = page.limit.unwrap_or(50).clamp(1, 200);
     let after = parse_cursor(page.cursor.as_deref(), AccountId::parse)?;
-    let rows = state.store.capacities(&actor, after, limit + 1, now).await?;
+    let rows = state
+        .store
+        .capacities(&actor, after, limit + 1, now)
+        .await?;
     let total = state.store.total_capacity(day_of(now)).await?;
     let (items, next_cursor) = page_of(rows, limit, |c| c.account_id.to_string());
     Ok(Json(CapacityList {

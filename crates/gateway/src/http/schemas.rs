@@ -92,10 +92,7 @@ pub fn nullable_words(words: &'static [&'static str], description: &str) -> Obje
             Type::Null,
         ]))
         .enum_values(Some(
-            words
-                .iter()
-                .map(|w| Some(*w))
-                .chain(std::iter::once(None)),
+            words.iter().map(|w| Some(*w)).chain(std::iter::once(None)),
         ))
         .description(Some(description))
         .build()

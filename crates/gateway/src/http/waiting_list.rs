@@ -61,7 +61,10 @@ fn group_schema() -> Object {
 }
 
 fn commune_schema() -> Object {
-    schemas::pattern(schemas::COMMUNE, "INSEE commune code where the patient lives, e.g. 59350")
+    schemas::pattern(
+        schemas::COMMUNE,
+        "INSEE commune code where the patient lives, e.g. 59350",
+    )
 }
 
 fn date_schema() -> Object {
@@ -100,7 +103,10 @@ fn precarity_schema() -> Object {
 }
 
 fn nullable_commune_schema() -> Object {
-    schemas::nullable_pattern(schemas::COMMUNE, "INSEE commune code where the patient lives, e.g. 59350")
+    schemas::nullable_pattern(
+        schemas::COMMUNE,
+        "INSEE commune code where the patient lives, e.g. 59350",
+    )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -133,13 +139,22 @@ impl From<Fragility> for FragilityOut {
 #[serde(deny_unknown_fields)]
 pub struct ContactBody {
     /// Blank, or at least 6 digits (spaces, `+`, `.`, `-` and brackets allowed).
-    #[schema(max_length = 200, pattern = "^[ \\t\\n\\r]*$|^[ +.()-]*(?:[0-9][ +.()-]*){6,}$")]
+    #[schema(
+        max_length = 200,
+        pattern = "^[ \\t\\n\\r]*$|^[ +.()-]*(?:[0-9][ +.()-]*){6,}$"
+    )]
     pub phone: Option<String>,
     /// Blank, or an address with an `@` and no control characters.
-    #[schema(max_length = 200, pattern = "^[ \\t\\n\\r]*$|^[^\\u0000-\\u001f\\u007f-\\u009f]*@[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = "^[ \\t\\n\\r]*$|^[^\\u0000-\\u001f\\u007f-\\u009f]*@[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub email: Option<String>,
     /// Blank, or text without control characters.
-    #[schema(max_length = 200, pattern = "^[ \\t\\n\\r]*$|^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    #[schema(
+        max_length = 200,
+        pattern = "^[ \\t\\n\\r]*$|^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub address: Option<String>,
 }
 
@@ -330,7 +345,11 @@ fn parse_source(text: &str) -> Result<Source, ApiError> {
 }
 
 fn notes_of(text: Option<String>) -> Result<Option<String>, ApiError> {
-    Ok(optional_text(text, NOTES_MAX, "waiting_list.invalid_notes")?)
+    Ok(optional_text(
+        text,
+        NOTES_MAX,
+        "waiting_list.invalid_notes",
+    )?)
 }
 
 /// Register a request (coordinators and health professionals; audited). Age 70 or
@@ -376,7 +395,11 @@ async fn create(
         commune: parse_commune(&body.commune_code)?,
         source: parse_source(&body.source)?,
         fragility: Fragility::parse(&body.fragility, false)?,
-        contact: body.contact.map(Contact::from).unwrap_or_default().validate()?,
+        contact: body
+            .contact
+            .map(Contact::from)
+            .unwrap_or_default()
+            .validate()?,
         notes: notes_of(body.notes)?,
     };
     let view = state.store.create_waiting_request(&actor, new, now).await?;
@@ -473,7 +496,9 @@ async fn get_one(
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<RequestId>,
 ) -> Result<Json<WaitingRequestOut>, ApiError> {
-    Ok(Json(state.store.waiting_request(&actor, id, now).await?.into()))
+    Ok(Json(
+        state.store.waiting_request(&actor, id, now).await?.into(),
+    ))
 }
 
 /// What changes in a request: any member given replaces what was.
@@ -525,7 +550,11 @@ async fn update(
         }
     };
     let change = RequestChange {
-        commune: body.commune_code.as_deref().map(parse_commune).transpose()?,
+        commune: body
+            .commune_code
+            .as_deref()
+            .map(parse_commune)
+            .transpose()?,
         fragility: body
             .fragility
             .as_ref()
@@ -645,7 +674,10 @@ async fn propose(
     let mut gps = Vec::with_capacity(body.gp_ids.len());
     for g in &body.gp_ids {
         gps.push(AccountId::parse(g).ok_or_else(|| {
-            ApiError::unprocessable("waiting_list.not_a_gp", "gp_ids must be account ids of médecins généralistes")
+            ApiError::unprocessable(
+                "waiting_list.not_a_gp",
+                "gp_ids must be account ids of médecins généralistes",
+            )
         })?);
     }
     let items = state.store.propose(&actor, id, &gps, now).await?;

@@ -56,7 +56,9 @@ pub use rights::{AccessLogItem, Consent, Export, Grant};
 pub use rpps_import::{ImportOptions, ImportReport, MAX_PROBLEMS, RowProblem};
 pub use sessions::RevokeReason;
 // Waiting list (issue 14)
-pub use waiting_list::{NewRequest, PatientRef, RequestChange, RequestCursor, RequestQuery, RequestView};
+pub use waiting_list::{
+    NewRequest, PatientRef, RequestChange, RequestCursor, RequestQuery, RequestView,
+};
 pub use waiting_placement::{CapacityView, ProposalView};
 
 use crate::time::TimeSource;

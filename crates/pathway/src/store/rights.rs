@@ -810,7 +810,9 @@ impl Store {
                     entries.push(self.entry_for_export(&key, patient, id).await?);
                 }
                 let conversations = self.patient_threads(patient).await?;
-                let waiting_requests = self.waiting_requests_of_patient(actor, patient, now).await?;
+                let waiting_requests = self
+                    .waiting_requests_of_patient(actor, patient, now)
+                    .await?;
                 let detail = format!(
                     "entries={} conversations={}",
                     entries.len(),

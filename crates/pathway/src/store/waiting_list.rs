@@ -210,7 +210,9 @@ impl Store {
                 (Some(pid), identity, nd, ins)
             }
         };
-        let mut q = Sql::new("select count(*) from waiting_requests where status in ('waiting', 'proposed') and (bi_name_date = ");
+        let mut q = Sql::new(
+            "select count(*) from waiting_requests where status in ('waiting', 'proposed') and (bi_name_date = ",
+        );
         q.push_bind(bi_name_date.clone());
         if let Some(ins) = &bi_ins {
             q.push(" or bi_ins = ").push_bind(ins.clone());
@@ -325,7 +327,8 @@ impl Store {
         now: Millis,
     ) -> Result<Identity> {
         let rule = Rule::new(actor, now);
-        let mut q = Sql::new("select p.identity from patients p where p.erased_at is null and p.id = ");
+        let mut q =
+            Sql::new("select p.identity from patients p where p.erased_at is null and p.id = ");
         q.push_bind(pid.as_text());
         let visible = rule.reaches(&mut q, Reach::Identity, "p.id");
         q.push(" and ").push(&visible);
@@ -389,7 +392,9 @@ impl Store {
                 return Err(e);
             }
         };
-        let mut views = self.request_views(&mut conn, actor, &[(reader, row)], now).await?;
+        let mut views = self
+            .request_views(&mut conn, actor, &[(reader, row)], now)
+            .await?;
         let view = views.pop().ok_or(Error::not_found(Noun::WaitingRequest))?;
         let mut event = AuditEvent::new(
             now,
@@ -418,9 +423,15 @@ impl Store {
         if !err.is_refusal() {
             return;
         }
-        let event = AuditEvent::new(now, Some(actor.account_id), action, purpose(actor), Outcome::Denied)
-            .resource("waiting_request", id)
-            .detail(err.code());
+        let event = AuditEvent::new(
+            now,
+            Some(actor.account_id),
+            action,
+            purpose(actor),
+            Outcome::Denied,
+        )
+        .resource("waiting_request", id)
+        .detail(err.code());
         if let Err(e) = self.audit(event).await {
             tracing::warn!(error = %e, "cannot audit a refusal");
         }
@@ -442,7 +453,8 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for (reader, row) in rows {
             let text: String = row.try_get("id")?;
-            let id = crate::ids::RequestId::parse(&text).ok_or(Error::not_found(Noun::WaitingRequest))?;
+            let id = crate::ids::RequestId::parse(&text)
+                .ok_or(Error::not_found(Noun::WaitingRequest))?;
             let key = self.data_key(&request_owner(&id)).await?;
             let identity_sealed: Option<Vec<u8>> = row.try_get("identity")?;
             let identity: Identity = open_json(
@@ -477,7 +489,8 @@ impl Store {
                     .and_then(PatientId::parse),
                 identity,
                 commune_code: row.try_get("commune_code")?,
-                source: Source::parse(&row.try_get::<String, _>("source")?).unwrap_or(Source::Autre),
+                source: Source::parse(&row.try_get::<String, _>("source")?)
+                    .unwrap_or(Source::Autre),
                 fragility,
                 priority: priority(&fragility, requested_at, now),
                 status: RequestStatus::parse(&row.try_get::<String, _>("status")?)
@@ -513,7 +526,9 @@ impl Store {
         let coordinator = is_coordinator(actor);
         let mut q = Sql::new("select ");
         let prio = priority_sql(&mut q, now);
-        q.push(&format!("{COLUMNS}, {prio} as prio from waiting_requests w where "));
+        q.push(&format!(
+            "{COLUMNS}, {prio} as prio from waiting_requests w where "
+        ));
         match query.status {
             Some(s) => {
                 q.push("w.status = ").push_bind(s.as_str());
@@ -628,7 +643,8 @@ impl Store {
                 "only the requester and coordinators change a request",
             ));
         }
-        if change.notes.is_some() && reader == Reader::Coordinator
+        if change.notes.is_some()
+            && reader == Reader::Coordinator
             && row.try_get::<String, _>("requested_by")? != actor.account_id.as_text()
         {
             return Err(Error::forbidden(
@@ -660,7 +676,8 @@ impl Store {
             .push_bind(fragility.precarity.map(|p| p.as_str().to_string()));
         q.push(", complex_situation = ")
             .push_bind(i64::from(fragility.complex_situation));
-        q.push(", lost_gp = ").push_bind(i64::from(fragility.lost_gp));
+        q.push(", lost_gp = ")
+            .push_bind(i64::from(fragility.lost_gp));
         q.push(", needs_home_visits = ")
             .push_bind(i64::from(fragility.needs_home_visits));
         q.push(", fragility_points = ")
@@ -683,7 +700,8 @@ impl Store {
             };
         }
         if change.withdraw {
-            q.push(", status = 'withdrawn', withdrawn_at = ").push_bind(now.0);
+            q.push(", status = 'withdrawn', withdrawn_at = ")
+                .push_bind(now.0);
         }
         q.push(" where id = ").push_bind(text.clone());
         q.push(" and status in ('waiting', 'proposed')");
@@ -712,7 +730,11 @@ impl Store {
             Outcome::Allowed,
         )
         .resource("waiting_request", id)
-        .detail(if change.withdraw { "withdrawn" } else { "changed" });
+        .detail(if change.withdraw {
+            "withdrawn"
+        } else {
+            "changed"
+        });
         if let Some(p) = row
             .try_get::<Option<String>, _>("patient_id")?
             .as_deref()
@@ -738,7 +760,8 @@ impl Store {
         .bind(patient.as_text())
         .fetch_all(self.db.reader())
         .await?;
-        let rows: Vec<(Reader, AnyRow)> = rows.into_iter().map(|r| (Reader::Requester, r)).collect();
+        let rows: Vec<(Reader, AnyRow)> =
+            rows.into_iter().map(|r| (Reader::Requester, r)).collect();
         let mut conn = self.db.reader().acquire().await?;
         self.request_views(&mut conn, actor, &rows, now).await
     }
@@ -751,10 +774,11 @@ impl Store {
         patient: PatientId,
         now: Millis,
     ) -> Result<usize> {
-        let ids: Vec<String> = sqlx::query_scalar("select id from waiting_requests where patient_id = $1")
-            .bind(patient.as_text())
-            .fetch_all(&mut *conn)
-            .await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("select id from waiting_requests where patient_id = $1")
+                .bind(patient.as_text())
+                .fetch_all(&mut *conn)
+                .await?;
         for id in &ids {
             self.destroy_data_key(conn, &format!("waiting_request:{id}"), now)
                 .await?;

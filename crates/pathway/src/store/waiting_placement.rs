@@ -34,8 +34,7 @@ use crate::waiting_list::indicators::{self, Indicators};
 use crate::waiting_list::suggest::{Candidate, Need, Suggestion, suggest};
 use crate::waiting_list::{
     Capacity, ProposalStatus, RequestStatus, check_proposal_count, coordinators_only, day_of,
-    format_day, is_general_practitioner, may_propose, month_of, parse_day, remaining,
-    transition,
+    format_day, is_general_practitioner, may_propose, month_of, parse_day, remaining, transition,
 };
 use crate::{Error, Millis, Result};
 
@@ -96,7 +95,8 @@ fn proposal_of(row: &AnyRow) -> Result<ProposalView> {
         gp_id: AccountId::parse(&id("gp_id")?).ok_or(Error::not_found(Noun::Account))?,
         gp_name: row.try_get("display_name")?,
         status: ProposalStatus::parse(&id("status")?).unwrap_or(ProposalStatus::Lapsed),
-        proposed_by: AccountId::parse(&id("proposed_by")?).ok_or(Error::not_found(Noun::Account))?,
+        proposed_by: AccountId::parse(&id("proposed_by")?)
+            .ok_or(Error::not_found(Noun::Account))?,
         created_at: Millis(row.try_get("created_at")?),
         answered_at: row.try_get::<Option<i64>, _>("answered_at")?.map(Millis),
     })
@@ -104,13 +104,18 @@ fn proposal_of(row: &AnyRow) -> Result<ProposalView> {
 
 /// Whether an account is a médecin généraliste, and its display name.
 async fn gp_account(conn: &mut AnyConnection, id: AccountId) -> Result<Option<String>> {
-    let row = sqlx::query("select display_name, profile from accounts where id = $1 and kind = 'health_professional'")
-        .bind(id.as_text())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "select display_name, profile from accounts where id = $1 and kind = 'health_professional'",
+    )
+    .bind(id.as_text())
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else { return Ok(None) };
-    let profile: Profile = serde_json::from_str(&row.try_get::<String, _>("profile")?).unwrap_or_default();
-    Ok(is_general_practitioner(&profile).then(|| row.try_get("display_name")).transpose()?)
+    let profile: Profile =
+        serde_json::from_str(&row.try_get::<String, _>("profile")?).unwrap_or_default();
+    Ok(is_general_practitioner(&profile)
+        .then(|| row.try_get("display_name"))
+        .transpose()?)
 }
 
 impl Store {
@@ -164,7 +169,8 @@ impl Store {
         now: Millis,
     ) -> Result<CapacityView> {
         let mut tx = self.begin().await?;
-        if !actor.is_health_professional() || gp_account(&mut tx, actor.account_id).await?.is_none() {
+        if !actor.is_health_professional() || gp_account(&mut tx, actor.account_id).await?.is_none()
+        {
             return Err(Error::forbidden(
                 "gp_capacity.gps_only",
                 "only médecins généralistes declare a capacity",
@@ -244,7 +250,11 @@ impl Store {
         let mut total = 0;
         for r in rows {
             let until: Option<String> = r.try_get("until")?;
-            if until.as_deref().and_then(parse_day).is_none_or(|u| u >= day) {
+            if until
+                .as_deref()
+                .and_then(parse_day)
+                .is_none_or(|u| u >= day)
+            {
                 total += r.try_get::<i64, _>("new_patients_per_month")?;
             }
         }
@@ -375,7 +385,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if open.rows_affected() != 1 {
-            return Err(Error::conflict("waiting_list.closed", "this request was closed meanwhile"));
+            return Err(Error::conflict(
+                "waiting_list.closed",
+                "this request was closed meanwhile",
+            ));
         }
         let pending: Vec<String> = sqlx::query_scalar(
             "select gp_id from waiting_proposals where request_id = $1 and status = 'pending'",
@@ -594,8 +607,12 @@ impl Store {
         .bind(id.as_text())
         .fetch_one(&mut *tx)
         .await?;
-        let patient = self.patient_for_request(&mut tx, actor, id, &row, now).await?;
-        let member = self.join_as_medecin_traitant(&mut tx, actor, patient, now).await?;
+        let patient = self
+            .patient_for_request(&mut tx, actor, id, &row, now)
+            .await?;
+        let member = self
+            .join_as_medecin_traitant(&mut tx, actor, patient, now)
+            .await?;
         sqlx::query("update waiting_requests set patient_id = $1 where id = $2")
             .bind(patient.as_text())
             .bind(id.as_text())
@@ -688,9 +705,16 @@ impl Store {
         }
         let sealed: Option<Vec<u8>> = row.try_get("identity")?;
         let key = self.data_key_in(tx, &request_owner(&id)).await?;
-        let identity: Identity = open_json(&key, TABLE, &id.as_text(), "identity", &sealed.ok_or(Error::Erased)?)?;
+        let identity: Identity = open_json(
+            &key,
+            TABLE,
+            &id.as_text(),
+            "identity",
+            &sealed.ok_or(Error::Erased)?,
+        )?;
         let (bi_name_date, bi_ins) = self.person_indexes(&identity);
-        let mut q = Sql::new("select id from patients where erased_at is null and (bi_name_date = ");
+        let mut q =
+            Sql::new("select id from patients where erased_at is null and (bi_name_date = ");
         q.push_bind(bi_name_date.clone());
         if let Some(ins) = &bi_ins {
             q.push(" or bi_ins = ").push_bind(ins.clone());
@@ -835,7 +859,13 @@ impl Store {
         let sealed = match &reason {
             Some(r) => {
                 let key = self.data_key_in(&mut tx, &request_owner(&id)).await?;
-                Some(seal_str(&key, "waiting_proposals", &proposal.as_text(), "reason", r)?)
+                Some(seal_str(
+                    &key,
+                    "waiting_proposals",
+                    &proposal.as_text(),
+                    "reason",
+                    r,
+                )?)
             }
             None => None,
         };
@@ -920,7 +950,8 @@ impl Store {
             if !Self::move_proposal(&mut tx, p.id, ProposalStatus::Lapsed, None, now).await? {
                 continue;
             }
-            self.reopen_if_unanswered(&mut tx, p.request_id, now).await?;
+            self.reopen_if_unanswered(&mut tx, p.request_id, now)
+                .await?;
             self.notify_in(
                 &mut tx,
                 Notice {
@@ -984,7 +1015,9 @@ impl Store {
         let mut data = Vec::with_capacity(rows.len());
         for r in &rows {
             let requested: String = r.try_get("requested_on")?;
-            let Some(requested_on) = parse_day(&requested) else { continue };
+            let Some(requested_on) = parse_day(&requested) else {
+                continue;
+            };
             data.push(indicators::Row {
                 commune: r.try_get("commune_code")?,
                 fragility: fragility_of(r)?,

@@ -57,12 +57,14 @@ pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
 
 pub fn compute(rows: &[Row], from: Date, to: Date) -> Indicators {
     let mut total = Counts::default();
-    let mut groups: BTreeMap<Group, Counts> = Group::ALL.iter().map(|g| (*g, Counts::default())).collect();
+    let mut groups: BTreeMap<Group, Counts> =
+        Group::ALL.iter().map(|g| (*g, Counts::default())).collect();
     let mut communes: BTreeMap<String, Counts> = BTreeMap::new();
     let mut days = Vec::new();
     for r in rows {
         let placed_in = r.placed_on.is_some_and(|p| p >= from && p <= to);
-        let closed_by_to = r.placed_on.is_some_and(|p| p <= to) || r.withdrawn_on.is_some_and(|w| w <= to);
+        let closed_by_to =
+            r.placed_on.is_some_and(|p| p <= to) || r.withdrawn_on.is_some_and(|w| w <= to);
         let waiting = r.requested_on <= to && !closed_by_to;
         if !placed_in && !waiting {
             continue;
@@ -109,7 +111,13 @@ mod tests {
         parse_day(s).unwrap()
     }
 
-    fn row(commune: &str, f: Fragility, requested: &str, placed: Option<&str>, withdrawn: Option<&str>) -> Row {
+    fn row(
+        commune: &str,
+        f: Fragility,
+        requested: &str,
+        placed: Option<&str>,
+        withdrawn: Option<&str>,
+    ) -> Row {
         Row {
             commune: commune.into(),
             fragility: f,
@@ -137,10 +145,7 @@ mod tests {
     #[test]
     fn indicators_table() {
         let none = Fragility::default();
-        let ald = Fragility {
-            ald: true,
-            ..none
-        };
+        let ald = Fragility { ald: true, ..none };
         let old_poor = Fragility {
             age_70_plus: true,
             precarity: Some(Precarity::Css),
@@ -163,12 +168,42 @@ mod tests {
             row("59350", none, "2025-12-01", Some("2025-12-20"), None),
         ];
         let i = compute(&rows, d("2026-01-01"), d("2026-01-31"));
-        assert_eq!(i.total, Counts { waiting: 2, placed: 2 });
+        assert_eq!(
+            i.total,
+            Counts {
+                waiting: 2,
+                placed: 2
+            }
+        );
         let group = |g: Group| i.by_group.iter().find(|(x, _)| *x == g).unwrap().1.clone();
-        assert_eq!(group(Group::Ald), Counts { waiting: 1, placed: 1 });
-        assert_eq!(group(Group::Age70Plus), Counts { waiting: 0, placed: 1 });
-        assert_eq!(group(Group::CssAme), Counts { waiting: 0, placed: 1 });
-        assert_eq!(group(Group::Others), Counts { waiting: 1, placed: 0 });
+        assert_eq!(
+            group(Group::Ald),
+            Counts {
+                waiting: 1,
+                placed: 1
+            }
+        );
+        assert_eq!(
+            group(Group::Age70Plus),
+            Counts {
+                waiting: 0,
+                placed: 1
+            }
+        );
+        assert_eq!(
+            group(Group::CssAme),
+            Counts {
+                waiting: 0,
+                placed: 1
+            }
+        );
+        assert_eq!(
+            group(Group::Others),
+            Counts {
+                waiting: 1,
+                placed: 0
+            }
+        );
         assert_eq!(i.median_waiting_days, Some(10));
         assert_eq!(i.p90_waiting_days, Some(30));
         assert_eq!(i.share_ald_placed, Some(0.5));
@@ -176,8 +211,20 @@ mod tests {
         assert_eq!(
             i.by_commune,
             vec![
-                ("59009".to_string(), Counts { waiting: 1, placed: 1 }),
-                ("59350".to_string(), Counts { waiting: 1, placed: 1 }),
+                (
+                    "59009".to_string(),
+                    Counts {
+                        waiting: 1,
+                        placed: 1
+                    }
+                ),
+                (
+                    "59350".to_string(),
+                    Counts {
+                        waiting: 1,
+                        placed: 1
+                    }
+                ),
             ]
         );
         let empty = compute(&[], d("2026-01-01"), d("2026-01-31"));

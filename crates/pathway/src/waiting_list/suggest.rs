@@ -72,7 +72,12 @@ pub fn fits(need: &Need, c: &Candidate, today: Date) -> bool {
 }
 
 /// The fitting GPs, best first, at most `limit`.
-pub fn suggest(need: &Need, candidates: &[Candidate], today: Date, limit: usize) -> Vec<Suggestion> {
+pub fn suggest(
+    need: &Need,
+    candidates: &[Candidate],
+    today: Date,
+    limit: usize,
+) -> Vec<Suggestion> {
     let mut fitting: Vec<Suggestion> = candidates
         .iter()
         .filter(|c| fits(need, c, today))
@@ -121,7 +126,15 @@ mod tests {
         CommuneCode::parse(c).unwrap()
     }
 
-    fn gp(n: u128, per: i64, used: i64, communes: &[&str], ald: bool, home: bool, pending: i64) -> Candidate {
+    fn gp(
+        n: u128,
+        per: i64,
+        used: i64,
+        communes: &[&str],
+        ald: bool,
+        home: bool,
+        pending: i64,
+    ) -> Candidate {
         Candidate {
             account_id: id(n),
             display_name: format!("Dr {n}"),
@@ -158,11 +171,11 @@ mod tests {
         let candidates = vec![
             gp(1, 4, 0, &["59350"], false, false, 0), // named Lille, all free
             gp(2, 4, 2, &["59350"], true, true, 0),   // named Lille, half free
-            gp(3, 10, 0, &[], true, true, 0),          // whole territory
-            gp(4, 4, 4, &["59350"], true, true, 0),    // full this month
-            gp(5, 4, 0, &["59009"], true, true, 0),    // another commune
-            gp(6, 4, 0, &["59350"], true, false, 2),   // named Lille, asked twice already
-            gp(7, 2, 0, &["59350"], true, true, 0),    // named Lille, all free, fewer places
+            gp(3, 10, 0, &[], true, true, 0),         // whole territory
+            gp(4, 4, 4, &["59350"], true, true, 0),   // full this month
+            gp(5, 4, 0, &["59009"], true, true, 0),   // another commune
+            gp(6, 4, 0, &["59350"], true, false, 2),  // named Lille, asked twice already
+            gp(7, 2, 0, &["59350"], true, true, 0),   // named Lille, all free, fewer places
             closed,
             expired,
         ];
