@@ -395,6 +395,7 @@ impl Store {
         let mut views = self
             .request_views(&mut conn, actor, &[(reader, row)], now)
             .await?;
+        drop(conn);
         let view = views.pop().ok_or(Error::not_found(Noun::WaitingRequest))?;
         let mut event = AuditEvent::new(
             now,
@@ -455,7 +456,8 @@ impl Store {
             let text: String = row.try_get("id")?;
             let id = crate::ids::RequestId::parse(&text)
                 .ok_or(Error::not_found(Noun::WaitingRequest))?;
-            let key = self.data_key(&request_owner(&id)).await?;
+            // On the connection already held: a page never asks the pool for a second.
+            let key = self.data_key_in(conn, &request_owner(&id)).await?;
             let identity_sealed: Option<Vec<u8>> = row.try_get("identity")?;
             let identity: Identity = open_json(
                 &key,
