@@ -74,6 +74,15 @@ REFUSED_BY_FACTS = {
     "campaign.unknown_kind",
     "campaign.outside_period",
     "campaign.future_day",
+    # Waiting list (issue 14): ids in the body that name no GP with places left, the
+    # pending proposals already counted, `patient_id` or `identity` (one of them),
+    # `from` not after `to` (and real calendar days), `until` today or later.
+    "waiting_list.not_a_gp",
+    "waiting_list.no_capacity",
+    "waiting_list.too_many_gps",
+    "waiting_list.invalid_patient",
+    "waiting_list.invalid_period",
+    "gp_capacity.invalid_until",
 }
 
 

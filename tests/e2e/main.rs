@@ -26,3 +26,6 @@ mod web_directory;
 // Campaigns (issue 15)
 mod campaigns;
 mod web_campaigns;
+// Waiting list (issue 14)
+mod waiting_list;
+mod web_waiting;

@@ -51,6 +51,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "aci", description = "The ACI contract: indicator definitions and the year's report (amounts, indicators, advance and balance)"),
         // Campaigns (issue 15)
         (name = "campaigns", description = "Prevention campaigns: structures join, record counts per day and kind (never a patient), indicators and a printable report"),
+        // Waiting list (issue 14)
+        (name = "waiting-list", description = "Patients without a médecin traitant: requests sorted by priority (fragility points + 1 point per 30 days waited, at most 12; see docs/waiting_list.md), suggestions and proposals of GPs, placement, indicators"),
+        (name = "gp-capacity", description = "What each médecin généraliste declares they can take for the waiting list"),
     )
 )]
 struct ApiDoc;
@@ -77,6 +80,9 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::aci::router())
         // Campaigns (issue 15)
         .merge(http::campaigns::router())
+        // Waiting list (issue 14)
+        .merge(http::waiting_list::router())
+        .merge(http::gp_capacity::router())
         .merge(crate::stream::router());
     if demo {
         routes.merge(crate::sandbox::router())

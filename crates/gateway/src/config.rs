@@ -126,6 +126,11 @@ pub struct Layer {
     #[arg(long, env = "CORDEE_JOB_TICK", value_name = "SECONDS")]
     pub job_tick: Option<u64>,
 
+    /// Days a waiting-list proposal waits for the GP's answer before it lapses and
+    /// the coordinator is told. Default 7.
+    #[arg(long, env = "CORDEE_WAITING_PROPOSAL_DAYS", value_name = "DAYS")]
+    pub waiting_proposal_days: Option<u64>,
+
     /// Identity providers; TOML file only (see `[[providers]]` in the README).
     #[arg(skip)]
     #[serde(default)]
@@ -236,6 +241,7 @@ pub struct Settings {
     pub send_rate_limit: u32,
     pub stream_heartbeat_secs: u64,
     pub job_tick_secs: u64,
+    pub waiting_proposal_days: u64,
     pub providers: Vec<ProviderConfig>,
 }
 
@@ -317,6 +323,7 @@ impl Layer {
             send_rate_limit: self.send_rate_limit.or(lower.send_rate_limit),
             stream_heartbeat: self.stream_heartbeat.or(lower.stream_heartbeat),
             job_tick: self.job_tick.or(lower.job_tick),
+            waiting_proposal_days: self.waiting_proposal_days.or(lower.waiting_proposal_days),
             providers: if self.providers.is_empty() {
                 lower.providers
             } else {
@@ -406,6 +413,7 @@ impl Settings {
             send_rate_limit: layer.send_rate_limit.unwrap_or(120),
             stream_heartbeat_secs: layer.stream_heartbeat.unwrap_or(25),
             job_tick_secs: layer.job_tick.unwrap_or(5),
+            waiting_proposal_days: layer.waiting_proposal_days.unwrap_or(7),
             providers: layer.providers,
         };
         let mut settings = settings;
@@ -484,6 +492,11 @@ impl Settings {
         }
         if self.login_rate_limit == 0 {
             return Err(err("CORDEE_LOGIN_RATE_LIMIT must be at least 1."));
+        }
+        if !(1..=90).contains(&self.waiting_proposal_days) {
+            return Err(err(
+                "CORDEE_WAITING_PROPOSAL_DAYS must be between 1 and 90 days.",
+            ));
         }
         if self.job_tick_secs > 3600 {
             return Err(err(

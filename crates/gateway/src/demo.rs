@@ -427,6 +427,9 @@ impl Seeder<'_> {
             false,
         )
         .await?;
+        // Waiting list (issue 14)
+        crate::demo_waiting::seed(self.store, &p.gp, &p.nurse, &p.coordinator, self.clock.end)
+            .await?;
         Ok(())
     }
 

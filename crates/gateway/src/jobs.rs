@@ -43,6 +43,12 @@ pub const JOBS: &[Job] = &[
         every_ms: 60 * MINUTE,
         lease_ms: 10 * MINUTE,
     },
+    // Waiting list (issue 14)
+    Job {
+        name: "waiting_list_lapse",
+        every_ms: 10 * MINUTE,
+        lease_ms: 5 * MINUTE,
+    },
 ];
 
 /// How long ended sessions stay listed before they are purged.
@@ -117,6 +123,11 @@ async fn run(state: &AppState, job: &Job, now: Millis) -> cordee_pathway::Result
                 .store
                 .purge_sessions(now.plus_millis(-SESSION_KEEP_MS))
                 .await
+        }
+        // Waiting list (issue 14)
+        "waiting_list_lapse" => {
+            let days = i64::try_from(state.settings.waiting_proposal_days).unwrap_or(7);
+            state.store.lapse_proposals(now, days, BATCH).await
         }
         _ => Ok(0),
     }

@@ -37,6 +37,8 @@ pub mod tls;
 pub mod web;
 // Campaigns (issue 15)
 pub mod demo_campaigns;
+// Waiting list (issue 14)
+pub mod demo_waiting;
 
 use std::future::Future;
 use std::time::Duration;

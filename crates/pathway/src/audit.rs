@@ -92,6 +92,17 @@ text_enum! {
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)
+        WaitingListCreate = "waiting_list.create",
+        WaitingListRead = "waiting_list.read",
+        WaitingListList = "waiting_list.list",
+        WaitingListUpdate = "waiting_list.update",
+        WaitingListSuggest = "waiting_list.suggest",
+        WaitingListPropose = "waiting_list.propose",
+        WaitingListAccept = "waiting_list.accept",
+        WaitingListDecline = "waiting_list.decline",
+        WaitingListLapse = "waiting_list.lapse",
+        WaitingListIndicators = "waiting_list.indicators",
+        GpCapacityUpdate = "gp_capacity.update",
         // Campaigns and the ACI report (issue 15)
         AciIndicatorsUpdate = "aci.indicators.update",
         AciAgreementLoad = "aci.agreement.load",

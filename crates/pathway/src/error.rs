@@ -31,6 +31,8 @@ text_enum! {
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)
+        WaitingRequest = "waiting_request",
+        Proposal = "proposal",
         // Campaigns and the ACI report (issue 15)
         Campaign = "campaign",
         CampaignParticipant = "campaign_participant",
@@ -61,6 +63,9 @@ impl Noun {
             // Campaigns (issue 15)
             Noun::Campaign => "campaign.not_found",
             Noun::CampaignParticipant => "campaign.participant_not_found",
+            // Waiting list (issue 14)
+            Noun::WaitingRequest => "waiting_list.not_found",
+            Noun::Proposal => "waiting_list.proposal_not_found",
         }
     }
 }

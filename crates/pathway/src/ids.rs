@@ -78,3 +78,12 @@ id_type!(MembershipId);
 // Campaigns (issue 15)
 id_type!(CampaignId);
 id_type!(CampaignActionId);
+// Waiting list (issue 14)
+id_type!(
+    /// A request on the waiting list of patients without a médecin traitant.
+    RequestId
+);
+id_type!(
+    /// A GP proposed for a waiting-list request.
+    ProposalId
+);

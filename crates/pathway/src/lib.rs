@@ -42,6 +42,8 @@ pub mod testing;
 pub mod time;
 // Campaigns (issue 15)
 pub mod campaign;
+// Waiting list (issue 14)
+pub mod waiting_list;
 
 pub use error::{Error, Result};
 pub use time::Millis;

@@ -20,6 +20,10 @@ text_enum! {
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
         // Waiting list (issue 14)
+        WaitingListProposal = "waiting_list.proposal",
+        WaitingListPlaced = "waiting_list.placed",
+        WaitingListDeclined = "waiting_list.proposal_declined",
+        WaitingListLapsed = "waiting_list.proposal_lapsed",
         // Campaigns and the ACI report (issue 15)
     }
 }

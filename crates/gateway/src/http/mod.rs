@@ -23,3 +23,6 @@ pub mod wire;
 // Campaigns (issue 15)
 pub mod campaign_report;
 pub mod campaigns;
+// Waiting list (issue 14)
+pub mod gp_capacity;
+pub mod waiting_list;

@@ -488,6 +488,8 @@ pub struct ExportOut {
     /// Every conversation about the patient, with its messages (deleted ones as
     /// tombstones): they are part of the file.
     pub conversations: Vec<ThreadExport>,
+    /// Waiting-list requests about the patient (issue 14).
+    pub waiting_requests: Vec<super::waiting_list::WaitingRequestOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -542,6 +544,11 @@ async fn export(
                 created_at: ts(c.created_at),
                 messages: messages.iter().map(Into::into).collect(),
             })
+            .collect(),
+        waiting_requests: export
+            .waiting_requests
+            .into_iter()
+            .map(Into::into)
             .collect(),
     };
     let mut response = Json(out).into_response();

@@ -70,3 +70,30 @@ pub const UUID: &str =
     "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 /// `YYYY-MM-DD`.
 pub const DATE: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
+// Waiting list (issue 14)
+/// A string matching `pattern`, or null.
+pub fn nullable_pattern(pattern: &str, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .pattern(Some(pattern))
+        .description(Some(description))
+        .build()
+}
+
+/// A string among `words`, or null.
+pub fn nullable_words(words: &'static [&'static str], description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .enum_values(Some(
+            words.iter().map(|w| Some(*w)).chain(std::iter::once(None)),
+        ))
+        .description(Some(description))
+        .build()
+}

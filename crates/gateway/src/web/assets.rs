@@ -74,6 +74,10 @@ assets!(
     "screens/campaign-counter.js",
     "screens/campaign-dashboard.js",
     "screens/new-campaign.js",
+    // Waiting list (issue 14)
+    "screens/waiting-list.js",
+    "screens/waiting-request.js",
+    "screens/gp-capacity.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

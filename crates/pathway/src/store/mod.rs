@@ -37,6 +37,9 @@ mod stream;
 mod tx;
 // Campaigns (issue 15)
 mod campaigns;
+// Waiting list (issue 14)
+mod waiting_list;
+mod waiting_placement;
 
 use std::sync::Arc;
 
@@ -59,6 +62,11 @@ pub use rpps_import::{ImportOptions, ImportReport, MAX_PROBLEMS, RowProblem};
 pub use sessions::RevokeReason;
 // Campaigns (issue 15)
 pub use campaigns::{ActionQuery, Recorded};
+// Waiting list (issue 14)
+pub use waiting_list::{
+    NewRequest, PatientRef, RequestChange, RequestCursor, RequestQuery, RequestView,
+};
+pub use waiting_placement::{CapacityView, ProposalView};
 
 use crate::time::TimeSource;
 

@@ -481,6 +481,8 @@ impl Store {
             .bind(id.as_text())
             .execute(&mut *tx)
             .await?;
+        // Waiting list (issue 14): the patient's requests go with them.
+        self.erase_waiting_requests(&mut tx, id, now).await?;
         sqlx::query("update patients set erased_at = $2, identity = null, bi_name_date = null, bi_ins = null where id = $1")
             .bind(id.as_text())
             .bind(now.0)

@@ -72,6 +72,8 @@ pub struct Export {
         Vec<crate::conversation::Message>,
     )>,
     pub exported_at: Millis,
+    /// Waiting-list requests about the patient (issue 14).
+    pub waiting_requests: Vec<super::RequestView>,
 }
 
 const GRANTS: &str = "break_glass_grants";
@@ -808,6 +810,9 @@ impl Store {
                     entries.push(self.entry_for_export(&key, patient, id).await?);
                 }
                 let conversations = self.patient_threads(patient).await?;
+                let waiting_requests = self
+                    .waiting_requests_of_patient(actor, patient, now)
+                    .await?;
                 let detail = format!(
                     "entries={} conversations={}",
                     entries.len(),
@@ -820,6 +825,7 @@ impl Store {
                     entries,
                     conversations,
                     exported_at: now,
+                    waiting_requests,
                 })
                 .purpose(Purpose::PatientRight)
                 .detail(detail))

@@ -20,3 +20,5 @@ mod messaging;
 mod support;
 // Campaigns (issue 15)
 mod campaigns;
+// Waiting list (issue 14)
+mod waiting_list;

@@ -15,8 +15,14 @@ import * as more from './screens/more.js';
 // Campaigns (issue 15)
 import * as campaigns from './screens/campaigns.js';
 import * as newCampaign from './screens/new-campaign.js';
+// Waiting list (issue 14)
+import * as waitingList from './screens/waiting-list.js';
+import * as waitingRequest from './screens/waiting-request.js';
+import * as gpCapacity from './screens/gp-capacity.js';
 
 export const SCREENS = [
   messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more,
   campaigns, newCampaign,
+  // Waiting list (issue 14)
+  waitingList, waitingRequest, gpCapacity,
 ];

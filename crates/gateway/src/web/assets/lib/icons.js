@@ -12,4 +12,6 @@ export const ICONS = {
   user: svg('M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-8 9c0-4.4 3.6-7 8-7s8 2.6 8 7'),
   // Campaigns (issue 15): a megaphone.
   campaign: svg('M3 10v4h3l7 4V6L6 10zm13-1a4 4 0 0 1 0 6m2-9a8 8 0 0 1 0 12'),
+  // Waiting list (issue 14)
+  list: svg('M8 6h12M8 12h12M8 18h12M4 6h.01M4 12h.01M4 18h.01'),
 };

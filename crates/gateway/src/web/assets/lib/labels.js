@@ -52,6 +52,11 @@ export const OUTCOMES = { allowed: 'Autorisé', denied: 'Refusé', failed: 'Éch
 export const NOTIFICATIONS = {
   'care_team.added': 'Vous avez été ajouté·e à l’équipe de soins d’un patient',
   'break_glass.granted': 'Accès en urgence (bris de glace) au dossier d’un de vos patients',
+  // Waiting list (issue 14)
+  'waiting_list.proposal': 'Un patient sans médecin traitant vous est proposé',
+  'waiting_list.placed': 'Un patient de la liste d’attente a trouvé un médecin traitant',
+  'waiting_list.proposal_declined': 'Un médecin a décliné une proposition de la liste d’attente',
+  'waiting_list.proposal_lapsed': 'Une proposition de la liste d’attente est restée sans réponse',
 };
 
 const ACTIONS = {
@@ -152,6 +157,20 @@ const ERRORS = {
   'campaign.kind_in_use': 'Une action déjà saisie par des structures ne peut pas être retirée.',
   'campaign.period_excludes_records': 'Des saisies existent hors de la nouvelle période.',
   'campaign.not_found': 'Campagne introuvable.',
+  // Waiting list (issue 14)
+  'waiting_list.duplicate': 'Cette personne a déjà une demande en cours sur la liste d’attente.',
+  'waiting_list.invalid_commune': 'Code commune INSEE invalide (5 caractères, par exemple 59350).',
+  'waiting_list.invalid_flag': 'Critère de fragilité invalide.',
+  'waiting_list.invalid_contact': 'Coordonnées invalides : téléphone d’au moins 6 chiffres, courriel avec @.',
+  'waiting_list.too_many_gps': 'Proposez de 1 à 3 médecins (propositions en attente comprises).',
+  'waiting_list.not_a_gp': 'Une proposition s’adresse à un médecin généraliste.',
+  'waiting_list.no_capacity': 'Ce médecin n’a plus de place ce mois-ci.',
+  'waiting_list.already_placed': 'Ce patient vient d’être placé auprès d’un autre médecin.',
+  'waiting_list.proposal_closed': 'Cette proposition a déjà reçu une réponse ou a expiré.',
+  'waiting_list.closed': 'Cette demande est close.',
+  'gp_capacity.gps_only': 'Seuls les médecins généralistes déclarent des disponibilités.',
+  'gp_capacity.invalid_until': 'La date de fin doit être aujourd’hui ou plus tard.',
+  'gp_capacity.invalid_commune': 'Communes : codes INSEE à 5 caractères, séparés par des virgules.',
 };
 
 /** A French sentence for an error from `api.js` (or anything thrown). */
@@ -166,3 +185,17 @@ export function errorText(error) {
   if (error.status >= 500) return 'Le serveur a rencontré une erreur ; réessayez dans un instant.';
   return error.message ? `Erreur : ${error.message}` : 'Une erreur est survenue.';
 }
+
+// Waiting list (issue 14)
+export const WAITING_STATUSES = { waiting: 'En attente', proposed: 'Proposée', placed: 'Placée', withdrawn: 'Retirée' };
+export const PROPOSAL_STATUSES = { pending: 'En attente de réponse', accepted: 'Acceptée', declined: 'Déclinée', lapsed: 'Expirée' };
+export const WAITING_SOURCES = { patient: 'Le patient', professional: 'Un professionnel', cpam: 'CPAM', mairie: 'Mairie', autre: 'Autre' };
+export const WAITING_GROUPS = { ald: 'ALD', '70_plus': '70 ans et plus', css_ame: 'CSS / AME', others: 'Autres' };
+export const FRAGILITY_FLAGS = {
+  ald: 'ALD',
+  age_70_plus: '70 ans et plus',
+  complex_situation: 'Situation complexe',
+  lost_gp: 'Médecin parti',
+  needs_home_visits: 'Visites à domicile',
+};
+
