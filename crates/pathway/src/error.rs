@@ -29,6 +29,9 @@ text_enum! {
         OrganisationMembership = "organisation_membership",
         CptsMembership = "membership",
         // Pathways, care plans and tasks (issue 12)
+        Pathway = "pathway",
+        CarePlan = "care_plan",
+        Task = "task",
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
@@ -56,6 +59,10 @@ impl Noun {
             Noun::Organisation => "organisation.not_found",
             Noun::OrganisationMembership => "organisation.not_member",
             Noun::CptsMembership => "cpts.not_member",
+            // Pathways, care plans and tasks (issue 12)
+            Noun::Pathway => "pathway.not_found",
+            Noun::CarePlan => "care_plan.not_found",
+            Noun::Task => "task.not_found",
         }
     }
 }

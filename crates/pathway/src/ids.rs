@@ -75,3 +75,11 @@ id_type!(
 );
 id_type!(InvitationId);
 id_type!(MembershipId);
+// Pathways, care plans and tasks (issue 12)
+id_type!(
+    /// A territorial pathway protocol (its versions share the id).
+    PathwayId
+);
+id_type!(CarePlanId);
+id_type!(TaskId);
+id_type!(ReviewId);

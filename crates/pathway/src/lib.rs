@@ -40,5 +40,11 @@ pub mod stream;
 pub mod testing;
 pub mod time;
 
+// Pathways, care plans and tasks (issue 12)
+pub mod calendar;
+pub mod care_plan;
+pub mod protocol;
+pub mod task;
+
 pub use error::{Error, Result};
 pub use time::Millis;
