@@ -72,7 +72,7 @@ impl serde::Serialize for Day {
 
 /// The last Sunday of `month` in `year`.
 fn last_sunday(year: i32, month: Month) -> Option<Date> {
-    let days = time::util::days_in_year_month(year, month);
+    let days = month.length(year);
     let last = Date::from_calendar_date(year, month, days).ok()?;
     let back = last.weekday().number_days_from_sunday();
     last.checked_sub(time::Duration::days(i64::from(back)))
@@ -107,7 +107,15 @@ mod tests {
     #[test]
     fn parses_real_days_only() {
         assert_eq!(Day::parse("2026-02-28").unwrap().to_string(), "2026-02-28");
-        for bad in ["2026-02-30", "2026-13-01", "26-01-01", "2026-1-01", "2026/01/01", "", "２０２６-01-01"] {
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026-1-01",
+            "2026/01/01",
+            "",
+            "２０２６-01-01",
+        ] {
             assert_eq!(Day::parse(bad), None, "{bad}");
         }
         assert!(Day::parse("2024-02-29").is_some());
@@ -128,7 +136,11 @@ mod tests {
             ("2026-12-31T23:00:00Z", "2027-01-01"),
         ];
         for (instant, day) in cases {
-            assert_eq!(Day::today_in_paris(at(instant)).to_string(), day, "{instant}");
+            assert_eq!(
+                Day::today_in_paris(at(instant)).to_string(),
+                day,
+                "{instant}"
+            );
         }
     }
 

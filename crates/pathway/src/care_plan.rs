@@ -83,7 +83,12 @@ impl PlanContent {
     /// Validates and orders the problems: the patient's own priorities first, then by
     /// priority.
     pub fn new(input: PlanContentInput) -> Result<PlanContent> {
-        let title = required_text("care_plan.invalid_title", "title", &input.title, MAX_TITLE_CHARS)?;
+        let title = required_text(
+            "care_plan.invalid_title",
+            "title",
+            &input.title,
+            MAX_TITLE_CHARS,
+        )?;
         if input.problems.len() > MAX_ITEMS || input.objectives.len() > MAX_ITEMS {
             return Err(Error::invalid(
                 "care_plan.too_many_items",
@@ -99,7 +104,12 @@ impl PlanContent {
                 ));
             }
             problems.push(Problem {
-                label: required_text("care_plan.invalid_problem", "a problem's label", &p.label, MAX_LABEL_CHARS)?,
+                label: required_text(
+                    "care_plan.invalid_problem",
+                    "a problem's label",
+                    &p.label,
+                    MAX_LABEL_CHARS,
+                )?,
                 priority: p.priority,
                 patient_priority: p.patient_priority,
             });
@@ -108,16 +118,36 @@ impl PlanContent {
         let mut objectives = Vec::with_capacity(input.objectives.len());
         for o in input.objectives {
             objectives.push(Objective {
-                label: required_text("care_plan.invalid_objective", "an objective's label", &o.label, MAX_LABEL_CHARS)?,
-                criteria: optional_text("care_plan.invalid_objective", "an objective's criteria", &o.criteria, MAX_LABEL_CHARS)?,
+                label: required_text(
+                    "care_plan.invalid_objective",
+                    "an objective's label",
+                    &o.label,
+                    MAX_LABEL_CHARS,
+                )?,
+                criteria: optional_text(
+                    "care_plan.invalid_objective",
+                    "an objective's criteria",
+                    &o.criteria,
+                    MAX_LABEL_CHARS,
+                )?,
             });
         }
         Ok(PlanContent {
             title,
             problems,
-            preferences: optional_text("care_plan.invalid_text", "preferences", &input.preferences, MAX_TEXT_CHARS)?,
+            preferences: optional_text(
+                "care_plan.invalid_text",
+                "preferences",
+                &input.preferences,
+                MAX_TEXT_CHARS,
+            )?,
             objectives,
-            alert_plan: optional_text("care_plan.invalid_text", "alert_plan", &input.alert_plan, MAX_TEXT_CHARS)?,
+            alert_plan: optional_text(
+                "care_plan.invalid_text",
+                "alert_plan",
+                &input.alert_plan,
+                MAX_TEXT_CHARS,
+            )?,
         })
     }
 }
@@ -192,7 +222,12 @@ pub struct ReviewContent {
 
 impl ReviewContent {
     pub fn new(summary: &str, outcomes: Vec<Outcome>) -> Result<ReviewContent> {
-        let summary = required_text("care_plan.invalid_review", "summary", summary, MAX_TEXT_CHARS)?;
+        let summary = required_text(
+            "care_plan.invalid_review",
+            "summary",
+            summary,
+            MAX_TEXT_CHARS,
+        )?;
         if outcomes.len() > MAX_ITEMS {
             return Err(Error::invalid(
                 "care_plan.invalid_review",
@@ -202,12 +237,25 @@ impl ReviewContent {
         let mut out = Vec::with_capacity(outcomes.len());
         for o in outcomes {
             out.push(Outcome {
-                objective: required_text("care_plan.invalid_review", "an outcome's objective", &o.objective, MAX_LABEL_CHARS)?,
+                objective: required_text(
+                    "care_plan.invalid_review",
+                    "an outcome's objective",
+                    &o.objective,
+                    MAX_LABEL_CHARS,
+                )?,
                 achievement: o.achievement,
-                comment: optional_text("care_plan.invalid_review", "an outcome's comment", &o.comment, MAX_LABEL_CHARS)?,
+                comment: optional_text(
+                    "care_plan.invalid_review",
+                    "an outcome's comment",
+                    &o.comment,
+                    MAX_LABEL_CHARS,
+                )?,
             });
         }
-        Ok(ReviewContent { summary, outcomes: out })
+        Ok(ReviewContent {
+            summary,
+            outcomes: out,
+        })
     }
 }
 
@@ -288,12 +336,27 @@ mod tests {
         PlanContentInput {
             title: " PPS ".into(),
             problems: vec![
-                Problem { label: "Plaie".into(), priority: 1, patient_priority: false },
-                Problem { label: "Rester chez moi".into(), priority: 2, patient_priority: true },
-                Problem { label: "Isolement".into(), priority: 3, patient_priority: false },
+                Problem {
+                    label: "Plaie".into(),
+                    priority: 1,
+                    patient_priority: false,
+                },
+                Problem {
+                    label: "Rester chez moi".into(),
+                    priority: 2,
+                    patient_priority: true,
+                },
+                Problem {
+                    label: "Isolement".into(),
+                    priority: 3,
+                    patient_priority: false,
+                },
             ],
             preferences: "Visites le matin".into(),
-            objectives: vec![Objective { label: "Cicatrisation".into(), criteria: "Plaie fermée à 8 semaines".into() }],
+            objectives: vec![Objective {
+                label: "Cicatrisation".into(),
+                criteria: "Plaie fermée à 8 semaines".into(),
+            }],
             alert_plan: "Appeler la fille".into(),
         }
     }
@@ -312,9 +375,18 @@ mod tests {
         let cases: [(Spoil, &str); 5] = [
             (|i| i.title = "  ".into(), "care_plan.invalid_title"),
             (|i| i.problems[0].priority = 0, "care_plan.invalid_problem"),
-            (|i| i.problems[0].label = String::new(), "care_plan.invalid_problem"),
-            (|i| i.objectives[0].label = "x".repeat(501), "care_plan.invalid_objective"),
-            (|i| i.alert_plan = "x".repeat(4001), "care_plan.invalid_text"),
+            (
+                |i| i.problems[0].label = String::new(),
+                "care_plan.invalid_problem",
+            ),
+            (
+                |i| i.objectives[0].label = "x".repeat(501),
+                "care_plan.invalid_objective",
+            ),
+            (
+                |i| i.alert_plan = "x".repeat(4001),
+                "care_plan.invalid_text",
+            ),
         ];
         for (spoil, code) in cases {
             let mut i = input();
@@ -330,7 +402,9 @@ mod tests {
         assert!(check_review_on(today.plus_days(1), today).is_ok());
         assert!(check_review_on(today.plus_days(366), today).is_ok());
         assert_eq!(
-            check_review_on(today.plus_days(367), today).unwrap_err().code(),
+            check_review_on(today.plus_days(367), today)
+                .unwrap_err()
+                .code(),
             "care_plan.review_too_far"
         );
     }
@@ -354,13 +428,29 @@ mod tests {
         let staff = actor(AccountKind::Staff, None);
         let cases = [
             (&nurse, access(vec![Basis::CareTeam], false), None),
-            (&nurse, access(vec![Basis::BreakGlass], false), Some("care_plan.team_only")),
+            (
+                &nurse,
+                access(vec![Basis::BreakGlass], false),
+                Some("care_plan.team_only"),
+            ),
             (&staff, access(vec![Basis::CareTeam], true), None),
-            (&staff, access(vec![Basis::CareTeam], false), Some("care_plan.team_only")),
-            (&nurse, access(vec![Basis::CaseConference], false), Some("care_plan.no_file_access")),
+            (
+                &staff,
+                access(vec![Basis::CareTeam], false),
+                Some("care_plan.team_only"),
+            ),
+            (
+                &nurse,
+                access(vec![Basis::CaseConference], false),
+                Some("care_plan.no_file_access"),
+            ),
         ];
         for (who, facts, code) in cases {
-            assert_eq!(decide_write(who, &facts).err().map(|e| e.code()), code, "{who:?} {facts:?}");
+            assert_eq!(
+                decide_write(who, &facts).err().map(|e| e.code()),
+                code,
+                "{who:?} {facts:?}"
+            );
         }
     }
 

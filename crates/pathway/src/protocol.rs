@@ -104,7 +104,12 @@ impl ProtocolContent {
         }
         let mut out = Vec::with_capacity(steps.len());
         for s in steps {
-            let title = required_text("pathway.invalid_step", "a step's title", &s.title, MAX_NAME_CHARS)?;
+            let title = required_text(
+                "pathway.invalid_step",
+                "a step's title",
+                &s.title,
+                MAX_NAME_CHARS,
+            )?;
             let category = task_category("pathway.invalid_step", &s.category)?;
             let profession_code = match s.profession_code.as_deref().map(str::trim) {
                 None | Some("") => None,
@@ -194,7 +199,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.name, "Retour à domicile");
         let titles: Vec<&str> = c.steps.iter().map(|s| s.title.as_str()).collect();
-        assert_eq!(titles, ["Visite IDE", "Aides à domicile", "Consultation MG"]);
+        assert_eq!(
+            titles,
+            ["Visite IDE", "Aides à domicile", "Consultation MG"]
+        );
     }
 
     #[test]
@@ -203,12 +211,42 @@ mod tests {
         let cases: Vec<(&str, &str, Vec<StepInput>, &str)> = vec![
             ("", "", vec![ok.clone()], "pathway.invalid_name"),
             ("P", "", vec![], "pathway.invalid_steps"),
-            ("P", "", vec![step("", "soins", None, 1)], "pathway.invalid_step"),
-            ("P", "", vec![step("V", "rcp", None, 1)], "pathway.invalid_step"),
-            ("P", "", vec![step("V", "soin", None, 1)], "pathway.invalid_step"),
-            ("P", "", vec![step("V", "soins", Some("99"), 1)], "pathway.invalid_step"),
-            ("P", "", vec![step("V", "soins", None, -1)], "pathway.invalid_step"),
-            ("P", "", vec![step("V", "soins", None, 4000)], "pathway.invalid_step"),
+            (
+                "P",
+                "",
+                vec![step("", "soins", None, 1)],
+                "pathway.invalid_step",
+            ),
+            (
+                "P",
+                "",
+                vec![step("V", "rcp", None, 1)],
+                "pathway.invalid_step",
+            ),
+            (
+                "P",
+                "",
+                vec![step("V", "soin", None, 1)],
+                "pathway.invalid_step",
+            ),
+            (
+                "P",
+                "",
+                vec![step("V", "soins", Some("99"), 1)],
+                "pathway.invalid_step",
+            ),
+            (
+                "P",
+                "",
+                vec![step("V", "soins", None, -1)],
+                "pathway.invalid_step",
+            ),
+            (
+                "P",
+                "",
+                vec![step("V", "soins", None, 4000)],
+                "pathway.invalid_step",
+            ),
         ];
         for (name, description, steps, code) in cases {
             let err = ProtocolContent::new(name, description, &steps).unwrap_err();

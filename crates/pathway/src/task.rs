@@ -119,7 +119,11 @@ pub fn decide_transition(from: TaskStatus, to: TaskStatus, role: TaskRole) -> Re
     );
     let referent_may = matches!(
         (from, to),
-        (Proposed, Cancelled) | (Accepted, Cancelled) | (InProgress, Cancelled) | (Declined, Cancelled) | (Declined, Proposed)
+        (Proposed, Cancelled)
+            | (Accepted, Cancelled)
+            | (InProgress, Cancelled)
+            | (Declined, Cancelled)
+            | (Declined, Proposed)
     );
     if (role.assignee && assignee_may) || (role.referent && referent_may) {
         return Ok(());
@@ -213,9 +217,18 @@ mod tests {
     use super::*;
     use TaskStatus::*;
 
-    const ASSIGNEE: TaskRole = TaskRole { assignee: true, referent: false };
-    const REFERENT: TaskRole = TaskRole { assignee: false, referent: true };
-    const OTHER: TaskRole = TaskRole { assignee: false, referent: false };
+    const ASSIGNEE: TaskRole = TaskRole {
+        assignee: true,
+        referent: false,
+    };
+    const REFERENT: TaskRole = TaskRole {
+        assignee: false,
+        referent: true,
+    };
+    const OTHER: TaskRole = TaskRole {
+        assignee: false,
+        referent: false,
+    };
 
     #[test]
     fn the_state_machine_as_a_table() {
@@ -228,7 +241,12 @@ mod tests {
             (Accepted, Done, ASSIGNEE, None),
             (InProgress, Done, ASSIGNEE, None),
             (Accepted, Declined, ASSIGNEE, None),
-            (InProgress, Declined, ASSIGNEE, Some("task.invalid_transition")),
+            (
+                InProgress,
+                Declined,
+                ASSIGNEE,
+                Some("task.invalid_transition"),
+            ),
             (Proposed, Cancelled, REFERENT, None),
             (InProgress, Cancelled, REFERENT, None),
             (Declined, Cancelled, REFERENT, None),
@@ -239,24 +257,49 @@ mod tests {
             (Done, InProgress, ASSIGNEE, Some("task.finished")),
             (Cancelled, Proposed, REFERENT, Some("task.finished")),
             (Done, Cancelled, REFERENT, Some("task.finished")),
-            (Accepted, Proposed, ASSIGNEE, Some("task.invalid_transition")),
-            (Declined, Accepted, ASSIGNEE, Some("task.invalid_transition")),
+            (
+                Accepted,
+                Proposed,
+                ASSIGNEE,
+                Some("task.invalid_transition"),
+            ),
+            (
+                Declined,
+                Accepted,
+                ASSIGNEE,
+                Some("task.invalid_transition"),
+            ),
         ];
-        let both = TaskRole { assignee: true, referent: true };
+        let both = TaskRole {
+            assignee: true,
+            referent: true,
+        };
         for (from, to, who, expected) in cases {
             let got = decide_transition(from, to, who).err().map(|e| e.code());
             assert_eq!(got, expected, "{from} -> {to} by {who:?}");
             if expected.is_none() {
-                assert!(decide_transition(from, to, both).is_ok(), "{from} -> {to} by both");
+                assert!(
+                    decide_transition(from, to, both).is_ok(),
+                    "{from} -> {to} by both"
+                );
             }
         }
     }
 
     #[test]
     fn declining_needs_a_reason() {
-        assert_eq!(check_note(Declined, None).unwrap_err().code(), "task.reason_required");
-        assert_eq!(check_note(Declined, Some("  ")).unwrap_err().code(), "task.reason_required");
-        assert_eq!(check_note(Declined, Some(" absente ")).unwrap(), Some("absente".into()));
+        assert_eq!(
+            check_note(Declined, None).unwrap_err().code(),
+            "task.reason_required"
+        );
+        assert_eq!(
+            check_note(Declined, Some("  ")).unwrap_err().code(),
+            "task.reason_required"
+        );
+        assert_eq!(
+            check_note(Declined, Some(" absente ")).unwrap(),
+            Some("absente".into())
+        );
         assert_eq!(check_note(Done, None).unwrap(), None);
     }
 
@@ -264,6 +307,9 @@ mod tests {
     fn due_dates_are_today_or_later() {
         let today = Day::parse("2026-11-29").unwrap();
         assert!(check_due_on(today, today).is_ok());
-        assert_eq!(check_due_on(today.plus_days(-1), today).unwrap_err().code(), "task.due_in_past");
+        assert_eq!(
+            check_due_on(today.plus_days(-1), today).unwrap_err().code(),
+            "task.due_in_past"
+        );
     }
 }

@@ -33,6 +33,10 @@ mod sessions;
 mod sql;
 mod stream;
 mod tx;
+// Pathways, care plans and tasks (issue 12)
+mod care_plans;
+mod pathways;
+mod tasks;
 
 use std::sync::Arc;
 
@@ -52,6 +56,8 @@ pub use patients::{NewPatient, PatientView};
 pub use rights::{AccessLogItem, Consent, Export, Grant};
 pub use rpps_import::{ImportOptions, ImportReport, MAX_PROBLEMS, RowProblem};
 pub use sessions::RevokeReason;
+// Pathways, care plans and tasks (issue 12)
+pub use care_plans::NewPlan;
 
 use crate::time::TimeSource;
 
