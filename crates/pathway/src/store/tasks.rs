@@ -388,6 +388,12 @@ impl Store {
                     referent: access.member()
                         && (plan.coordinator_id == actor.account_id || access.coordinator),
                 };
+                if matches!(task.status, TaskStatus::Done | TaskStatus::Cancelled) {
+                    return Err(Error::conflict(
+                        "task.finished",
+                        format!("the task is {}: it does not change any more", task.status),
+                    ));
+                }
                 let before = task.clone();
                 if let Some(new_assignee) = change.assignee_id
                     && new_assignee != task.assignee_id
@@ -423,6 +429,10 @@ impl Store {
                         return Err(Error::forbidden("task.not_yours", "the assignee or the referent moves a task's date"));
                     }
                     task.due_on = d;
+                }
+                if task == before && note.is_none() {
+                    // Nothing to change: the task as it is.
+                    return Ok(Audited::new(task).resource("task", id));
                 }
                 task.version += 1;
                 task.updated_at = now;

@@ -17,3 +17,5 @@ mod directory_members;
 mod file;
 mod messaging;
 mod support;
+// Pathways, care plans and tasks (issue 12)
+mod care_plans;
