@@ -43,6 +43,12 @@ pub const JOBS: &[Job] = &[
         every_ms: 60 * MINUTE,
         lease_ms: 10 * MINUTE,
     },
+    // Pathways, care plans and tasks (issue 12)
+    Job {
+        name: "care_plan_review_due",
+        every_ms: 10 * MINUTE,
+        lease_ms: 5 * MINUTE,
+    },
 ];
 
 /// How long ended sessions stay listed before they are purged.
@@ -118,6 +124,8 @@ async fn run(state: &AppState, job: &Job, now: Millis) -> cordee_pathway::Result
                 .purge_sessions(now.plus_millis(-SESSION_KEEP_MS))
                 .await
         }
+        // Pathways, care plans and tasks (issue 12)
+        "care_plan_review_due" => state.store.notify_due_reviews(now, BATCH).await,
         _ => Ok(0),
     }
 }

@@ -18,3 +18,8 @@ pub mod patients;
 pub mod rights;
 pub mod schemas;
 pub mod wire;
+// Pathways, care plans and tasks (issue 12)
+pub mod care_plans;
+pub mod pathways;
+pub mod plans_wire;
+pub mod tasks;
