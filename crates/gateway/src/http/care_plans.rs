@@ -15,13 +15,14 @@ use cordee_pathway::store::NewPlan;
 use cordee_pathway::task::{NewTask, TaskContent};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::Object;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::plans_wire::{
-    TaskList, TaskOut, day_schema, optional, parse_day, parse_task_category, required,
-    task_category_schema,
+    TaskList, TaskOut, day_or_null, day_schema, optional, or_null, parse_day, parse_task_category,
+    required, task_category_schema,
 };
 use super::schemas;
 use super::wire::{PageQuery, integral, page_of, parse_cursor, parse_enum, ts};
@@ -63,6 +64,15 @@ fn detail_schema() -> Object {
 }
 fn status_schema() -> Object {
     schemas::words(PlanStatus::NAMES, "`closed` is final.")
+}
+fn title_or_null() -> RefOr<Schema> {
+    or_null(title_schema())
+}
+fn text_or_null() -> RefOr<Schema> {
+    or_null(text_schema())
+}
+fn status_or_null() -> RefOr<Schema> {
+    or_null(status_schema())
 }
 fn achievement_schema() -> Object {
     schemas::words(
@@ -124,7 +134,7 @@ pub struct NewPlanIn {
     pub alert_plan: String,
     /// After today, within a year (default: in three months).
     #[serde(default)]
-    #[schema(schema_with = day_schema, nullable)]
+    #[schema(schema_with = day_or_null)]
     pub review_on: Option<String>,
 }
 
@@ -135,21 +145,21 @@ pub struct PlanPatch {
     #[serde(deserialize_with = "integral")]
     #[schema(minimum = 1)]
     pub version: i64,
-    #[schema(schema_with = title_schema)]
+    #[schema(schema_with = title_or_null)]
     pub title: Option<String>,
     #[schema(max_items = 30)]
     pub problems: Option<Vec<ProblemIo>>,
-    #[schema(schema_with = text_schema)]
+    #[schema(schema_with = text_or_null)]
     pub preferences: Option<String>,
     #[schema(max_items = 30)]
     pub objectives: Option<Vec<ObjectiveIo>>,
-    #[schema(schema_with = text_schema)]
+    #[schema(schema_with = text_or_null)]
     pub alert_plan: Option<String>,
-    #[schema(schema_with = day_schema)]
+    #[schema(schema_with = day_or_null)]
     pub review_on: Option<String>,
     #[schema(value_type = Option<uuid::Uuid>)]
     pub coordinator_id: Option<String>,
-    #[schema(schema_with = status_schema)]
+    #[schema(schema_with = status_or_null)]
     pub status: Option<String>,
 }
 

@@ -42,6 +42,10 @@ fn step_title_schema() -> Object {
     required(MAX_NAME_CHARS, "1 to 200 characters once trimmed.")
 }
 
+fn profession_or_null() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    super::plans_wire::or_null(profession_schema())
+}
+
 fn profession_schema() -> Object {
     schemas::words(
         &[
@@ -60,7 +64,7 @@ pub struct StepIn {
     pub category: String,
     /// `null`: any member of the team; the referent assigns it.
     #[serde(default)]
-    #[schema(schema_with = profession_schema, nullable)]
+    #[schema(schema_with = profession_or_null)]
     pub profession_code: Option<String>,
     /// Days after the plan starts.
     #[serde(deserialize_with = "integral")]

@@ -7,7 +7,8 @@ use cordee_pathway::policy::Category;
 use cordee_pathway::task::Task;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, ObjectBuilder, OneOfBuilder, Schema, Type};
 
 use super::schemas;
 use super::wire::ts;
@@ -31,6 +32,20 @@ pub fn day_pattern() -> String {
     let leap = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29";
     let ymd = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))";
     format!("^(?:{ymd}|{leap})$")
+}
+
+/// `schema` or `null` (a member that may be sent as null: the same as absent).
+pub fn or_null(schema: Object) -> RefOr<Schema> {
+    RefOr::T(Schema::OneOf(
+        OneOfBuilder::new()
+            .item(schema)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    ))
+}
+
+pub fn day_or_null() -> RefOr<Schema> {
+    or_null(day_schema())
 }
 
 pub fn day_schema() -> Object {

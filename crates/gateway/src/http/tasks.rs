@@ -8,12 +8,15 @@ use cordee_pathway::calendar::Day;
 use cordee_pathway::ids::{AccountId, TaskId};
 use cordee_pathway::task::{MAX_NOTE_CHARS, TaskChange, TaskStatus, TodoFilter};
 use serde::Deserialize;
-use utoipa::openapi::schema::Object;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Object, Schema};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::plans_wire::{TaskList, TaskOut, day_pattern, day_schema, optional, parse_day, present};
+use super::plans_wire::{
+    TaskList, TaskOut, day_or_null, day_pattern, day_schema, optional, or_null, parse_day, present,
+};
 use super::schemas;
 use super::wire::{integral, page_of, parse_enum};
 use crate::auth::Authenticated;
@@ -55,7 +58,7 @@ fn cursor_param() -> Object {
     let day = day.trim_start_matches('^').trim_end_matches('$');
     schemas::pattern(
         &format!(
-            "^{day}_[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$"
+            "^$|^{day}_[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$"
         ),
         "The `next_cursor` of the previous page: the last task's due day and id.",
     )
@@ -66,6 +69,14 @@ fn note_schema() -> Object {
         MAX_NOTE_CHARS,
         "At most 4,000 characters; required to decline (the reason).",
     )
+}
+
+fn task_status_or_null() -> RefOr<Schema> {
+    or_null(task_status_schema())
+}
+
+fn note_or_null() -> RefOr<Schema> {
+    or_null(note_schema())
 }
 
 fn task_status_schema() -> Object {
@@ -95,15 +106,15 @@ pub struct TaskPatch {
     #[serde(deserialize_with = "integral")]
     #[schema(minimum = 1)]
     pub version: i64,
-    #[schema(schema_with = task_status_schema)]
+    #[schema(schema_with = task_status_or_null)]
     pub status: Option<String>,
-    #[schema(schema_with = note_schema)]
+    #[schema(schema_with = note_or_null)]
     pub note: Option<String>,
     /// The referent reassigns (`null`: unassigned); the task is proposed again.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<uuid::Uuid>)]
     pub assignee_id: Option<Option<String>>,
-    #[schema(schema_with = day_schema)]
+    #[schema(schema_with = day_or_null)]
     pub due_on: Option<String>,
 }
 
