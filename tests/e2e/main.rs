@@ -20,3 +20,5 @@ mod sessions;
 mod support;
 mod tls;
 mod web;
+// Pathways, care plans and tasks (issue 12)
+mod care_plans;
