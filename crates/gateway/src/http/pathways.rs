@@ -140,8 +140,10 @@ pub struct VersionQuery {
     pub version: Option<i64>,
 }
 
+// The document's limits (`min_items`, `maximum`) are the domain's.
+const _: () = assert!(MAX_STEPS == 50 && MAX_OFFSET_DAYS == 3650);
+
 fn content(body: PathwayIn) -> Result<ProtocolContent, ApiError> {
-    debug_assert!(MAX_STEPS == 50 && MAX_OFFSET_DAYS == 3650);
     let steps: Vec<StepInput> = body
         .steps
         .into_iter()

@@ -562,7 +562,7 @@ async fn case_conferences_add_tasks_to_the_active_plan_or_open_one() {
         today().plus_days(2),
     );
     let (plan, added) = s
-        .add_tasks_to_active_plan_for_tests(patient, gp.account_id, &[t.clone()], now())
+        .add_tasks_to_active_plan_for_tests(patient, gp.account_id, std::slice::from_ref(&t), now())
         .await
         .unwrap();
     assert_eq!(
