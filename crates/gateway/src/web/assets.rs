@@ -63,6 +63,9 @@ assets!(
     "vendor/hooks.js",
     "vendor/htm.js",
     "vendor/preact.js",
+    // Pathways, care plans and tasks (issue 12)
+    "screens/patient-plan.js",
+    "screens/tasks.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

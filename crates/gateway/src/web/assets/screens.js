@@ -8,5 +8,7 @@ import * as patients from './screens/patients.js';
 import * as newPatient from './screens/new-patient.js';
 import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
+// Pathways, care plans and tasks (issue 12)
+import * as tasks from './screens/tasks.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account];
+export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, tasks];

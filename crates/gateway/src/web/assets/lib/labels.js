@@ -134,6 +134,24 @@ const ERRORS = {
   'me.exercice_unknown': 'Cet exercice n’existe pas dans votre profil.',
   'route.not_found': 'Cette fonction n’est pas disponible sur ce serveur.',
   'policy.denied': 'Accès refusé.',
+  // Pathways, care plans and tasks (issue 12)
+  'care_plan.active_exists': 'Ce patient a déjà un plan actif pour ce parcours.',
+  'care_plan.unknown_pathway': 'Ce parcours n’existe pas.',
+  'care_plan.referent_not_in_team': 'Le référent doit faire partie de l’équipe de soins.',
+  'care_plan.review_in_past': 'La date de revue doit être postérieure à aujourd’hui.',
+  'care_plan.review_too_far': 'La date de revue doit être dans l’année.',
+  'care_plan.closed': 'Ce plan est clôturé.',
+  'care_plan.version_conflict': 'Le plan a été modifié entre-temps : rechargez-le.',
+  'care_plan.team_only': 'Seuls les professionnels de l’équipe de soins et son coordinateur modifient le plan.',
+  'task.unknown_assignee': 'Ce professionnel n’a pas de compte Cordée.',
+  'task.assignee_not_in_team': 'La personne choisie ne fait pas partie de l’équipe de soins.',
+  'task.category_not_for_assignee': 'La profession de la personne choisie ne peut pas lire cette catégorie.',
+  'task.due_in_past': 'L’échéance ne peut pas être passée.',
+  'task.reason_required': 'Indiquez le motif du refus.',
+  'task.version_conflict': 'La tâche a été modifiée entre-temps : rechargez-la.',
+  'task.finished': 'Cette tâche est terminée ou annulée.',
+  'task.not_yours': 'Cette action revient à la personne assignée ou au référent du plan.',
+  'task.invalid_transition': 'Ce changement d’état n’est pas possible.',
 };
 
 /** A French sentence for an error from `api.js` (or anything thrown). */
@@ -148,3 +166,17 @@ export function errorText(error) {
   if (error.status >= 500) return 'Le serveur a rencontré une erreur ; réessayez dans un instant.';
   return error.message ? `Erreur : ${error.message}` : 'Une erreur est survenue.';
 }
+
+// Pathways, care plans and tasks (issue 12)
+export const TASK_STATUSES = {
+  proposed: 'Proposée',
+  accepted: 'Acceptée',
+  declined: 'Refusée',
+  in_progress: 'En cours',
+  done: 'Réalisée',
+  cancelled: 'Annulée',
+};
+
+export const PLAN_STATUSES = { active: 'Actif', suspended: 'Suspendu', closed: 'Clôturé' };
+
+export const TASK_SOURCES = { plan: 'Plan', pathway: 'Parcours', case_conference: 'Concertation' };
