@@ -22,3 +22,4 @@ mod tls;
 mod web;
 // Pathways, care plans and tasks (issue 12)
 mod care_plans;
+mod web_plans;

@@ -413,6 +413,9 @@ impl Seeder<'_> {
             false,
         )
         .await?;
+        // Pathways, care plans and tasks (issue 12)
+        let now = self.clock.tick(600);
+        crate::demo_plans::seed(self.store, &p.coordinator, &p.gp, jeanne, now).await?;
         Ok(())
     }
 

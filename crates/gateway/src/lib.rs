@@ -33,6 +33,8 @@ pub mod stream;
 pub mod telemetry;
 pub mod tls;
 pub mod web;
+// Pathways, care plans and tasks (issue 12)
+pub mod demo_plans;
 
 use std::future::Future;
 use std::time::Duration;

@@ -1,14 +1,14 @@
 // "Mes tâches": the tasks assigned to me across my patients, overdue first (the API
 // orders them), and a task's screen: accept, decline with a reason, start, done
 // with a note. Ids only in the URL; the words come from the API.
-import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit } from '../lib/ui.js';
+import { html, useState, useLoad, Loading, ErrorBox, useId } from '../lib/ui.js';
 import { get, patch } from '../lib/api.js';
 import { CATEGORIES, TASK_STATUSES, TASK_SOURCES } from '../lib/labels.js';
 import { birthDate } from '../lib/format.js';
 import { useStore } from '../lib/store.js';
 
 export const route = '/taches/:id?';
-export const nav = { label: 'Mes tâches', icon: 'check', order: 2.5 };
+export const nav = { label: 'Tâches', icon: 'check', order: 2.5 };
 
 function patientLabel(st, id) {
   return (st.patients && st.patients.get && st.patients.get(id)) || 'Patient';
@@ -29,12 +29,22 @@ export function TaskView({ id, onChanged }) {
   const [task, error, , setTask] = useLoad(() => get(`/v1/tasks/${encodeURIComponent(id)}`), [id]);
   const [declining, setDeclining] = useState(false);
   const noteId = useId('task-note');
-  const [change, busy, changeError] = useSubmit(async (status, note) => {
-    const updated = await patch(`/v1/tasks/${encodeURIComponent(id)}`, { status, note: note || null, version: task.version });
-    setTask(updated);
-    setDeclining(false);
-    if (onChanged) onChanged();
-  });
+  const [busy, setBusy] = useState(false);
+  const [changeError, setChangeError] = useState(null);
+  const change = async (status, note) => {
+    setBusy(true);
+    setChangeError(null);
+    try {
+      const updated = await patch(`/v1/tasks/${encodeURIComponent(id)}`, { status, note: note || null, version: task.version });
+      setTask(updated);
+      setDeclining(false);
+      if (onChanged) onChanged();
+    } catch (e) {
+      setChangeError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
   if (error) return html`<${ErrorBox} error=${error} />`;
   if (!task) return html`<${Loading} />`;
   const mine = st.me && task.assignee_id === st.me.id;
