@@ -285,6 +285,13 @@ async fn a_plan_from_a_pathway_reaches_the_nurses_todo_list() {
         "care_plan.closed",
     )
     .await;
+    // The patient's export holds the plan, its reviews, tasks and versions.
+    let export = json_of(&gp, &format!("/v1/patients/{patient}/export")).await;
+    let exported = &export["care_plans"][0];
+    assert_eq!(exported["plan"]["id"], plan_id.as_str());
+    assert_eq!(exported["plan"]["tasks"].as_array().unwrap().len(), 3);
+    assert_eq!(exported["plan"]["reviews"].as_array().unwrap().len(), 1);
+    assert_eq!(exported["versions"].as_array().unwrap().len(), 4);
     app.stop().await;
 }
 

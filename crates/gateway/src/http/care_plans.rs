@@ -359,6 +359,31 @@ impl From<PlanVersion> for PlanVersionOut {
     }
 }
 
+/// A plan in the patient's export: with its reviews and tasks, and every version.
+#[derive(Serialize, ToSchema)]
+pub struct PlanExportOut {
+    pub plan: CarePlanOut,
+    pub versions: Vec<PlanVersionOut>,
+}
+
+impl PlanExportOut {
+    pub fn new(p: cordee_pathway::store::PlanExport, now: cordee_pathway::Millis) -> PlanExportOut {
+        let today = Day::today_in_paris(now);
+        let mut plan = CarePlanOut::new(p.plan, today);
+        plan.reviews = Some(p.reviews.into_iter().map(review_out).collect());
+        plan.tasks = Some(
+            p.tasks
+                .into_iter()
+                .map(|t| TaskOut::new(t, today))
+                .collect(),
+        );
+        PlanExportOut {
+            plan,
+            versions: p.versions.into_iter().map(PlanVersionOut::from).collect(),
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTaskIn {

@@ -488,6 +488,9 @@ pub struct ExportOut {
     /// Every conversation about the patient, with its messages (deleted ones as
     /// tombstones): they are part of the file.
     pub conversations: Vec<ThreadExport>,
+    // Pathways, care plans and tasks (issue 12)
+    /// Every care plan with its reviews, tasks and versions.
+    pub care_plans: Vec<super::care_plans::PlanExportOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -542,6 +545,11 @@ async fn export(
                 created_at: ts(c.created_at),
                 messages: messages.iter().map(Into::into).collect(),
             })
+            .collect(),
+        care_plans: export
+            .care_plans
+            .into_iter()
+            .map(|p| super::care_plans::PlanExportOut::new(p, export.exported_at))
             .collect(),
     };
     let mut response = Json(out).into_response();

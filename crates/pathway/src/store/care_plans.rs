@@ -281,24 +281,7 @@ impl Store {
                 let mut conn = self.db.reader().acquire().await?;
                 let plan = self.plan_in(&mut conn, patient, id).await?;
                 let key = self.data_key(&patient_owner(patient)).await?;
-                let rows = sqlx::query(
-                    "select id, content, next_review_on, author_id, created_at from care_plan_reviews where plan_id = $1 order by id desc",
-                )
-                .bind(id.as_text())
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut reviews = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let rid: String = r.try_get("id")?;
-                    reviews.push(Review {
-                        id: ReviewId::parse(&rid).ok_or(Error::not_found(Noun::CarePlan))?,
-                        plan_id: id,
-                        content: open_json(&key, REVIEWS, &rid, "content", &r.try_get::<Vec<u8>, _>("content")?)?,
-                        next_review_on: day(&r.try_get::<String, _>("next_review_on")?)?,
-                        author_id: account(&r.try_get::<String, _>("author_id")?)?,
-                        created_at: Millis(r.try_get("created_at")?),
-                    });
-                }
+                let reviews = reviews_of(&mut conn, &key, id).await?;
                 Ok(Audited::new((plan, reviews)).resource("care_plan", id))
             },
         )
@@ -324,26 +307,7 @@ impl Store {
                 let mut conn = self.db.reader().acquire().await?;
                 self.plan_in(&mut conn, patient, id).await?;
                 let key = self.data_key(&patient_owner(patient)).await?;
-                let rows = sqlx::query(
-                    "select version, coordinator_id, status, review_on, content, author_id, created_at from care_plan_versions \
-                     where plan_id = $1 order by version desc",
-                )
-                .bind(id.as_text())
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut versions = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    let version: i64 = r.try_get("version")?;
-                    versions.push(PlanVersion {
-                        version,
-                        coordinator_id: account(&r.try_get::<String, _>("coordinator_id")?)?,
-                        status: status(&r.try_get::<String, _>("status")?)?,
-                        content: open_json(&key, VERSIONS, &version_row(id, version), "content", &r.try_get::<Vec<u8>, _>("content")?)?,
-                        review_on: day(&r.try_get::<String, _>("review_on")?)?,
-                        author_id: account(&r.try_get::<String, _>("author_id")?)?,
-                        created_at: Millis(r.try_get("created_at")?),
-                    });
-                }
+                let versions = versions_of(&mut conn, &key, id).await?;
                 Ok(Audited::new(versions)
                     .resource("care_plan", id)
                     .detail("versions"))
@@ -668,6 +632,113 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         Ok(n > 0)
+    }
+}
+
+/// The reviews of a plan, newest first.
+async fn reviews_of(
+    conn: &mut AnyConnection,
+    key: &cordee_crypto::DataKey,
+    id: CarePlanId,
+) -> Result<Vec<Review>> {
+    let rows = sqlx::query(
+        "select id, content, next_review_on, author_id, created_at from care_plan_reviews where plan_id = $1 order by id desc",
+    )
+    .bind(id.as_text())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut reviews = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let rid: String = r.try_get("id")?;
+        reviews.push(Review {
+            id: ReviewId::parse(&rid).ok_or(Error::not_found(Noun::CarePlan))?,
+            plan_id: id,
+            content: open_json(
+                key,
+                REVIEWS,
+                &rid,
+                "content",
+                &r.try_get::<Vec<u8>, _>("content")?,
+            )?,
+            next_review_on: day(&r.try_get::<String, _>("next_review_on")?)?,
+            author_id: account(&r.try_get::<String, _>("author_id")?)?,
+            created_at: Millis(r.try_get("created_at")?),
+        });
+    }
+    Ok(reviews)
+}
+
+/// Every version of a plan, newest first.
+async fn versions_of(
+    conn: &mut AnyConnection,
+    key: &cordee_crypto::DataKey,
+    id: CarePlanId,
+) -> Result<Vec<PlanVersion>> {
+    let rows = sqlx::query(
+        "select version, coordinator_id, status, review_on, content, author_id, created_at from care_plan_versions \
+         where plan_id = $1 order by version desc",
+    )
+    .bind(id.as_text())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut versions = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let version: i64 = r.try_get("version")?;
+        versions.push(PlanVersion {
+            version,
+            coordinator_id: account(&r.try_get::<String, _>("coordinator_id")?)?,
+            status: status(&r.try_get::<String, _>("status")?)?,
+            content: open_json(
+                key,
+                VERSIONS,
+                &version_row(id, version),
+                "content",
+                &r.try_get::<Vec<u8>, _>("content")?,
+            )?,
+            review_on: day(&r.try_get::<String, _>("review_on")?)?,
+            author_id: account(&r.try_get::<String, _>("author_id")?)?,
+            created_at: Millis(r.try_get("created_at")?),
+        });
+    }
+    Ok(versions)
+}
+
+/// A plan as the patient's export holds it: everything, every version.
+#[derive(Clone, Debug)]
+pub struct PlanExport {
+    pub plan: CarePlan,
+    pub versions: Vec<PlanVersion>,
+    pub reviews: Vec<Review>,
+    pub tasks: Vec<Task>,
+}
+
+impl Store {
+    /// Every plan of the patient with its versions, reviews and tasks, unfiltered:
+    /// for the patient's export only (its guard checked and audits).
+    pub(crate) async fn plans_for_export(
+        &self,
+        key: &cordee_crypto::DataKey,
+        patient: PatientId,
+    ) -> Result<Vec<PlanExport>> {
+        let mut conn = self.db.reader().acquire().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "select {PLAN_COLUMNS} from care_plans c join care_plan_versions v on v.plan_id = c.id and v.version = c.version \
+             where c.patient_id = $1 order by c.id"
+        )))
+        .bind(patient.as_text())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let plan = plan_from_row(key, r)?;
+            out.push(PlanExport {
+                versions: versions_of(&mut conn, key, plan.id).await?,
+                reviews: reviews_of(&mut conn, key, plan.id).await?,
+                tasks: super::tasks::tasks_of_plan(&mut conn, key, plan.id).await?,
+                plan,
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -57,7 +57,7 @@ pub use rights::{AccessLogItem, Consent, Export, Grant};
 pub use rpps_import::{ImportOptions, ImportReport, MAX_PROBLEMS, RowProblem};
 pub use sessions::RevokeReason;
 // Pathways, care plans and tasks (issue 12)
-pub use care_plans::NewPlan;
+pub use care_plans::{NewPlan, PlanExport};
 
 use crate::time::TimeSource;
 

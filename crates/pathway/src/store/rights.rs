@@ -72,6 +72,9 @@ pub struct Export {
         Vec<crate::conversation::Message>,
     )>,
     pub exported_at: Millis,
+    // Pathways, care plans and tasks (issue 12)
+    /// The care plans with their versions, reviews and tasks.
+    pub care_plans: Vec<super::PlanExport>,
 }
 
 const GRANTS: &str = "break_glass_grants";
@@ -808,10 +811,12 @@ impl Store {
                     entries.push(self.entry_for_export(&key, patient, id).await?);
                 }
                 let conversations = self.patient_threads(patient).await?;
+                let care_plans = self.plans_for_export(&key, patient).await?;
                 let detail = format!(
-                    "entries={} conversations={}",
+                    "entries={} conversations={} care_plans={}",
                     entries.len(),
-                    conversations.len()
+                    conversations.len(),
+                    care_plans.len()
                 );
                 Ok(Audited::new(Export {
                     patient: view,
@@ -820,6 +825,7 @@ impl Store {
                     entries,
                     conversations,
                     exported_at: now,
+                    care_plans,
                 })
                 .purpose(Purpose::PatientRight)
                 .detail(detail))

@@ -613,6 +613,21 @@ impl Store {
     }
 }
 
+/// Every task of a plan, unfiltered (the patient's export).
+pub(super) async fn tasks_of_plan(
+    conn: &mut AnyConnection,
+    key: &cordee_crypto::DataKey,
+    plan: CarePlanId,
+) -> Result<Vec<Task>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from care_plan_tasks t where t.plan_id = $1 order by t.id"
+    )))
+    .bind(plan.as_text())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| task_from_row(key, r)).collect()
+}
+
 /// A task's patient the actor may not see is, for them, no task at all.
 fn as_task(err: Error) -> Error {
     match err {

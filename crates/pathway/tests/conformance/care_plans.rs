@@ -625,3 +625,32 @@ async fn two_plans_opened_at_once_for_one_pathway_leave_one_active() {
         1
     );
 }
+
+#[tokio::test]
+async fn erasure_takes_the_plans_with_the_patients_key() {
+    let f = fresh_store().await;
+    let s = &f.store;
+    let admin = account(s, "Admin", None, &[CptsRole::Admin]).await;
+    let gp = account(s, "Dr Martin", Some("10"), &[]).await;
+    let patient = patient_by(s, &gp, "Petit", None, Some(TeamRole::MedecinTraitant))
+        .await
+        .id;
+    let new = NewPlan {
+        content: content("PPS"),
+        ..NewPlan::default()
+    };
+    let (plan, _) = s.create_care_plan(&gp, patient, new, now()).await.unwrap();
+    s.erase_patient(&admin, patient, now()).await.unwrap();
+    assert_eq!(
+        code(s.care_plan(&gp, patient, plan.id, now()).await),
+        "patient.erased"
+    );
+    // The sealed words stay in the table, unreadable without the destroyed key.
+    let sealed: i64 =
+        sqlx::query_scalar("select count(*) from care_plan_versions where plan_id = $1")
+            .bind(plan.id.as_text())
+            .fetch_one(s.db().reader())
+            .await
+            .unwrap();
+    assert_eq!(sealed, 1);
+}
