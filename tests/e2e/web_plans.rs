@@ -97,3 +97,60 @@ async fn mes_taches_on_a_phone_and_the_plan_screen() {
     );
     app.stop().await;
 }
+
+/// The coordinator writes a pathway from the browser; a professional reads it.
+#[tokio::test]
+async fn a_coordinator_writes_a_pathway_in_the_browser() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = spawn_app().await;
+    let desktop = Browser::start(Viewport::Desktop).await;
+    desktop.login(&app, "coord-garcia").await;
+    desktop.goto(&app.url("/#/parcours")).await;
+    desktop
+        .wait_for("button[data-action='new-pathway']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let form = desktop.wait_for("[data-pathway-editor]").await;
+    form.find(fantoccini::Locator::Css("input[name='name']"))
+        .await
+        .unwrap()
+        .send_keys("Plaie chronique")
+        .await
+        .unwrap();
+    form.find(fantoccini::Locator::Css("input[name='step-title-0']"))
+        .await
+        .unwrap()
+        .send_keys("Photo et mesure de la plaie")
+        .await
+        .unwrap();
+    form.find(fantoccini::Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    desktop
+        .wait_until(
+            "saved or refused",
+            "document.querySelector('[data-pathway]') || document.querySelector('.error')",
+        )
+        .await;
+    let shown = desktop
+        .eval("return document.querySelector('main').innerText;")
+        .await;
+    assert!(
+        shown
+            .as_str()
+            .unwrap()
+            .contains("Photo et mesure de la plaie"),
+        "{shown}"
+    );
+    desktop.close().await;
+    let nurse = app.login("nurse-bernard").await;
+    let list: Value = nurse.get("/v1/pathways").await.json().await.unwrap();
+    assert_eq!(list["items"][0]["name"], "Plaie chronique");
+    assert_eq!(list["items"][0]["steps"][0]["category"], "soins");
+    app.stop().await;
+}

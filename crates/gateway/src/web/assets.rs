@@ -66,6 +66,7 @@ assets!(
     // Pathways, care plans and tasks (issue 12)
     "screens/patient-plan.js",
     "screens/tasks.js",
+    "screens/pathways.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

@@ -10,5 +10,6 @@ import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
 // Pathways, care plans and tasks (issue 12)
 import * as tasks from './screens/tasks.js';
+import * as pathways from './screens/pathways.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, tasks];
+export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, tasks, pathways];

@@ -2,7 +2,7 @@
 // preferences, objectives with their criteria, the alert procedure, the review date
 // (overdue shown), the tasks, adding a task, recording a review; opening a plan
 // (from a pathway or not) when there is none.
-import { html, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
+import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
 import { get, post } from '../lib/api.js';
 import { learnPerson, personName } from '../lib/store.js';
 import { CATEGORIES, PLAN_STATUSES, TASK_STATUSES } from '../lib/labels.js';
@@ -12,6 +12,7 @@ const TASK_CATEGORIES = ['soins', 'medical', 'traitements', 'resultats', 'social
 
 function OpenPlan({ patient, onOpened }) {
   const [pathways] = useLoad(() => get('/v1/pathways?limit=100'), []);
+  const [title, setTitle] = useState('Plan personnalisé de santé');
   const titleId = useId('plan-title');
   const pathwayId = useId('plan-pathway');
   const [open, busy, error] = useSubmit(async (event) => {
@@ -23,7 +24,7 @@ function OpenPlan({ patient, onOpened }) {
   return html`<form class="card" onSubmit=${open} aria-labelledby="open-plan">
     <h2 id="open-plan">Ouvrir un plan personnalisé de santé</h2>
     <label for=${titleId}>Intitulé</label>
-    <input id=${titleId} name="title" required value="Plan personnalisé de santé" />
+    <input id=${titleId} name="title" required value=${title} onInput=${(e) => setTitle(e.target.value)} />
     <label for=${pathwayId}>Parcours de la CPTS (facultatif)</label>
     <select id=${pathwayId} name="pathway">
       <option value="">Sans parcours</option>

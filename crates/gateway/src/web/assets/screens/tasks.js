@@ -83,7 +83,7 @@ export function Screen({ id }) {
   const [page, error, reload] = useLoad(() => get('/v1/tasks?assignee=me&status=open&limit=100'), []);
   return html`<div class=${`split${id ? ' has-detail' : ''}`}>
     <section class="pane-list" aria-labelledby="tasks-title">
-      <div class="toolbar"><h1 id="tasks-title">Mes tâches</h1></div>
+      <div class="toolbar"><h1 id="tasks-title">Mes tâches</h1><a class="button" href="#/parcours">Parcours</a></div>
       <${ErrorBox} error=${error} />
       ${!page && !error && html`<${Loading} />`}
       ${page && page.items.length === 0 && html`<p class="muted">Aucune tâche en cours.</p>`}
