@@ -335,6 +335,15 @@ async fn the_review_date_passing_tells_the_referent_once() {
     let gp = app.login("gp-martin").await;
     let read = json_of(&gp, &format!("/v1/patients/{patient}/care-plans/{plan_id}")).await;
     assert_eq!(read["review_overdue"], true);
+    let notes = json_of(&gp, "/v1/notifications").await;
+    let due: Vec<&Value> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "care_plan.review_due")
+        .collect();
+    assert_eq!(due.len(), 1, "{notes}");
+    assert_eq!(due[0]["subject_id"], plan_id.as_str());
     let token = gp.bearer().await;
     let mut stream = connect(&app, &token, Some(0)).await;
     let (frames, _) = backlog(&mut stream).await;

@@ -20,6 +20,7 @@ use crate::care_plan::{
 };
 use crate::error::Noun;
 use crate::ids::{AccountId, CarePlanId, PathwayId, PatientId, ReviewId};
+use crate::notification::{Notice, NotificationKind};
 use crate::stream::AccountEvent;
 use crate::task::{NewTask, Task, TaskContent, TaskSource};
 use crate::{Error, Millis, Result};
@@ -591,6 +592,18 @@ impl Store {
                 AccountEvent::CarePlanReviewDue,
                 Some(id.clone()),
                 serde_json::json!({ "plan_id": id, "patient_id": patient, "review_on": review_on }),
+                now,
+            )
+            .await?;
+            self.notify_in(
+                &mut tx,
+                Notice {
+                    to: referent,
+                    kind: NotificationKind::CarePlanReviewDue,
+                    patient: Some(patient),
+                    subject: Some(id.clone()),
+                    actor: None,
+                },
                 now,
             )
             .await?;

@@ -19,6 +19,7 @@ use crate::care_plan::{CarePlan, PlanStatus, decide_read, decide_write};
 use crate::error::Noun;
 use crate::file::{EntryContent, EntryKind};
 use crate::ids::{AccountId, CarePlanId, PatientId, TaskId};
+use crate::notification::{Notice, NotificationKind};
 use crate::policy::Category;
 use crate::stream::AccountEvent;
 use crate::task::{
@@ -604,6 +605,18 @@ impl Store {
                         "version": version + 1,
                         "reason": "assignee_left_team",
                     }),
+                    now,
+                )
+                .await?;
+                self.notify_in(
+                    tx,
+                    Notice {
+                        to: referent,
+                        kind: NotificationKind::TaskUnassigned,
+                        patient: Some(patient),
+                        subject: Some(id.clone()),
+                        actor: None,
+                    },
                     now,
                 )
                 .await?;

@@ -52,6 +52,9 @@ export const OUTCOMES = { allowed: 'Autorisé', denied: 'Refusé', failed: 'Éch
 export const NOTIFICATIONS = {
   'care_team.added': 'Vous avez été ajouté·e à l’équipe de soins d’un patient',
   'break_glass.granted': 'Accès en urgence (bris de glace) au dossier d’un de vos patients',
+  // Pathways, care plans and tasks (issue 12)
+  'care_plan.review_due': 'La date de revue d’un plan de soins dont vous êtes référent·e est dépassée',
+  'task.unassigned': 'Une tâche d’un plan dont vous êtes référent·e est à réattribuer',
 };
 
 const ACTIONS = {
@@ -59,11 +62,15 @@ const ACTIONS = {
   update: 'modification', correct: 'correction', add: 'ajout', remove: 'retrait', erase: 'effacement',
   export: 'export', upload: 'envoi', edit: 'modification', delete: 'suppression', lookup: 'recherche',
   entered_in_error: 'marquée erronée', identity_update: 'correction d’identité',
+  // Pathways, care plans and tasks (issue 12)
+  review: 'revue', review_due: 'revue à faire', unassigned: 'désattribution',
 };
 const SUBJECTS = {
   patient: 'Patient', entry: 'Entrée du dossier', care_team: 'Équipe de soins', consent: 'Consentement',
   message: 'Message', conversation: 'Conversation', attachment: 'Pièce jointe', break_glass: 'Bris de glace',
   access_log: 'Journal d’accès',
+  // Pathways, care plans and tasks (issue 12)
+  care_plan: 'Plan de soins', task: 'Tâche', pathway: 'Parcours',
 };
 
 /** `entry.read` → "Entrée du dossier : consultation". */
