@@ -6,6 +6,9 @@ exact:
 - `ins-matricule`: the document gives the matricule's shape as a pattern and names
   this format for its key (97 - the 13-digit number mod 97, `2A`/`2B` counting as
   19/18). A regular expression cannot say the key, so valid ones are generated here.
+- `siret`: 14 digits whose Luhn key is right (La Poste's SIREN 356000000 aside); as
+  for the matricule, valid ones are generated here, and a SIRET of the right shape with
+  a wrong key may be refused (422 `organisation.invalid_siret`).
 - `date`: the only dates the API reads are birth dates, from 1890 and not in the
   future (their pattern says the first, the description the second). Dates are drawn
   from that range so that a valid request is a valid request.
@@ -47,12 +50,16 @@ REFUSED_BY_FACTS = {
     # Relative to now.
     "care_team.invalid_end",
     "consent.informed_in_future",
+    "aci.invalid_year",
     # Relative to the accounts involved.
     "care_team.role_mismatch",
     "me.exercice_unknown",
     "conversation.direct_needs_one",
     # `rcp` is read-only in the matrix: a rule between the path and the body.
     "matrix.rcp_read_only",
+    # A rule across the items of a list that JSON Schema cannot state (each code at
+    # most once, whatever the other fields; `uniqueItems` compares whole items).
+    "aci.duplicate_indicator",
     # A callback answers a login this browser started; its `state` cannot be drawn.
     "auth.state_mismatch",
     # 410: the patient was erased (by an admin, earlier in the run); like a 404.
@@ -85,6 +92,29 @@ _matricule = st.builds(
     st.from_regex(r"\A[0-9]{6}\Z"),
 )
 schemathesis.openapi.format("ins-matricule", _matricule)
+
+def _luhn_complete(body: str) -> str:
+    """`body` (13 digits) followed by the digit that makes the Luhn sum right."""
+    for last in "0123456789":
+        if _luhn_ok(body + last):
+            return body + last
+    raise AssertionError("a Luhn digit always exists")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+schemathesis.openapi.format(
+    "siret",
+    st.from_regex(r"\A[0-9]{13}\Z").filter(lambda b: not b.startswith("356000000")).map(_luhn_complete),
+)
 
 _yesterday = datetime.datetime.now(datetime.timezone.utc).date() - datetime.timedelta(days=1)
 schemathesis.openapi.format(
@@ -123,6 +153,15 @@ def _carries_wrong_key(case):
     return any(_wrong_key(v) for v in (body.get("ins_matricule"), body.get("query"), body.get("q"), query.get("q")))
 
 
+def _wrong_siret(case):
+    body = case.body if isinstance(case.body, dict) else {}
+    value = body.get("siret")
+    if not isinstance(value, str):
+        return False
+    digits = value.replace(" ", "")
+    return len(digits) == 14 and digits.isdigit() and not digits.startswith("356000000") and not _luhn_ok(digits)
+
+
 def _problem_code(response):
     try:
         body = response.json()
@@ -138,5 +177,7 @@ def positive_data_acceptance_but_facts(ctx, response, case):
     if response.status_code in (400, 410, 422) and code in REFUSED_BY_FACTS:
         return True
     if response.status_code == 422 and code in ("patient.invalid_ins", "patient.invalid_query") and _carries_wrong_key(case):
+        return True
+    if response.status_code == 422 and code == "organisation.invalid_siret" and _wrong_siret(case):
         return True
     return positive_data_acceptance(ctx, response, case)

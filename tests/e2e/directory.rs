@@ -662,6 +662,20 @@ async fn openapi_documents_the_directory_routes_and_their_constraints() {
         .as_array()
         .unwrap();
     let commune = params.iter().find(|p| p["name"] == "commune").unwrap();
-    assert!(commune["schema"]["pattern"].is_string(), "{commune}");
+    // A named schema: the filter accepts blank as "any commune".
+    let named = commune["schema"]["$ref"]
+        .as_str()
+        .and_then(|r| r.rsplit('/').next())
+        .unwrap_or_else(|| panic!("{commune}"));
+    let pattern = schemas[named]["pattern"].as_str().unwrap_or_default();
+    assert!(pattern.contains("[0-9]{5}"), "{named}: {pattern}");
+    // Nullable identifiers say so: a client must expect `null`.
+    let finess = &schemas["OrganisationOut"]["properties"]["finess"];
+    assert!(
+        finess["oneOf"]
+            .as_array()
+            .is_some_and(|alts| alts.iter().any(|a| a["type"] == "null")),
+        "{finess}"
+    );
     app.stop().await;
 }

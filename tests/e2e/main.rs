@@ -6,6 +6,7 @@
     clippy::indexing_slicing
 )]
 
+mod aci;
 mod auth;
 mod browser;
 mod directory;
@@ -20,6 +21,8 @@ mod sessions;
 mod support;
 mod tls;
 mod web;
+mod web_aci;
+mod web_directory;
 // Pathways, care plans and tasks (issue 12)
 mod care_plans;
 mod web_plans;

@@ -48,6 +48,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "directory", description = "The professionals of the territory (RPPS import and logins): search, cards, invitations"),
         (name = "organisations", description = "The structures of the territory: officines, cabinets, MSP, EHPAD, hospitals…"),
         (name = "cpts", description = "The CPTS's profile and the adhesion of professionals"),
+        (name = "aci", description = "The ACI contract: indicator definitions and the year's report (amounts, indicators, advance and balance)"),
         // Pathways, care plans and tasks (issue 12)
         (name = "care plans", description = "Territorial pathways, the patient's care plan (PPS), its reviews and tasks"),
     )
@@ -73,6 +74,7 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::directory::router())
         .merge(http::organisations::router())
         .merge(http::cpts::router())
+        .merge(http::aci::router())
         // Pathways, care plans and tasks (issue 12)
         .merge(http::pathways::router())
         .merge(http::care_plans::router())

@@ -36,6 +36,24 @@ pub enum Command {
     /// The territory's directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// The ACI contract's agreement tables.
+    #[command(subcommand)]
+    Aci(AciCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AciCommand {
+    /// Load an agreement version's amounts (for example avenant 2) from a JSON file
+    /// (format in docs/aci.md); a version already loaded is refused.
+    Load(AciLoadArgs),
+}
+
+#[derive(Args)]
+pub struct AciLoadArgs {
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Subcommand)]

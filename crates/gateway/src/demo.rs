@@ -49,6 +49,10 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<bool> {
     .run()
     .await
     .context("Failed to create the demo data")?;
+    // The CPTS modules' demo data, one module each.
+    crate::demo_cpts::seed(store, now)
+        .await
+        .context("Failed to create the demo CPTS")?;
     Ok(true)
 }
 
@@ -119,7 +123,7 @@ impl People {
 
 /// The account a persona's first login creates: its userinfo through the same
 /// claim mapping as a real login.
-async fn login_account(
+pub(crate) async fn login_account(
     store: &Store,
     persona: &personas::Persona,
     now: Millis,
@@ -137,7 +141,7 @@ async fn login_account(
 }
 
 /// The actor of a first session (exercice 0), as the session extractor makes it.
-fn actor(account: &Account) -> Actor {
+pub(crate) fn actor(account: &Account) -> Actor {
     Actor {
         account_id: account.id,
         kind: account.kind,

@@ -10,12 +10,14 @@
     )
 )]
 
+pub mod aci;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod demo_cpts;
 pub mod directory;
 pub mod error;
 pub mod extract;

@@ -1,7 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use cordee_gateway::cli::{AuditCommand, Cli, Command, Common, DirectoryCommand, KeysCommand};
+use cordee_gateway::cli::{
+    AciCommand, AuditCommand, Cli, Command, Common, DirectoryCommand, KeysCommand,
+};
 use cordee_gateway::config::Settings;
 use cordee_gateway::{Gateway, keys, shutdown_signal, telemetry};
 use cordee_pathway::audit::AuditVerdict;
@@ -81,6 +83,13 @@ async fn run(cli: Cli) -> ExitCode {
                     &mut std::io::stderr(),
                 )
                 .await
+            }
+            Err(code) => return code,
+        },
+        Command::Aci(AciCommand::Load(args)) => match settings(args.common) {
+            Ok(s) => {
+                telemetry::init(s.log_format, "warn");
+                cordee_gateway::aci::load(&s, &args.file, &mut std::io::stdout()).await
             }
             Err(code) => return code,
         },

@@ -106,6 +106,9 @@ text_enum! {
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
+        AciIndicatorsUpdate = "aci.indicators.update",
+        AciAgreementLoad = "aci.agreement.load",
+        AciReportRead = "aci.report.read",
         AuthLoginSucceeded = "auth.login.succeeded",
         AuthLoginFailed = "auth.login.failed",
         AuthLogout = "auth.logout",

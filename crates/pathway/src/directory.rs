@@ -262,7 +262,8 @@ impl DirectoryCursor {
             })
             .collect::<Option<Vec<u8>>>()?;
         Some(DirectoryCursor {
-            key: String::from_utf8(bytes).ok()?,
+            // A forged key only moves the page start: nothing to refuse.
+            key: String::from_utf8_lossy(&bytes).into_owned(),
             national_id: NationalId::parse(id)?,
         })
     }

@@ -18,6 +18,7 @@ pub mod names;
 
 pub mod access;
 pub mod account;
+pub mod aci;
 pub mod attachment;
 pub mod audit;
 pub mod care_team;

@@ -172,7 +172,6 @@ impl OrganisationInput {
         if name.chars().count() < 2
             || name.chars().count() > NAME_MAX
             || name.chars().any(char::is_control)
-            || normalise(name).is_empty()
         {
             return Err(Error::invalid(
                 "organisation.invalid_name",
@@ -262,7 +261,8 @@ impl OrganisationCursor {
             })
             .collect::<Option<Vec<u8>>>()?;
         Some(OrganisationCursor {
-            key: String::from_utf8(bytes).ok()?,
+            // A forged key only moves the page start: nothing to refuse.
+            key: String::from_utf8_lossy(&bytes).into_owned(),
             id: OrganisationId::parse(id)?,
         })
     }
@@ -368,7 +368,14 @@ mod tests {
                 "organisation.invalid_kind",
             ),
             ("ehpad", "x", None, None, None, "organisation.invalid_name"),
-            ("ehpad", "--", None, None, None, "organisation.invalid_name"),
+            (
+                "ehpad",
+                "a\u{7}",
+                None,
+                None,
+                None,
+                "organisation.invalid_name",
+            ),
             (
                 "ehpad",
                 "EHPAD",

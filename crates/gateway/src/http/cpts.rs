@@ -11,7 +11,7 @@ use cordee_pathway::cpts::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{Array, Object};
+use utoipa::openapi::schema::Array;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,6 +22,7 @@ use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
+use crate::openapi::schemas as doc;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,10 +41,6 @@ fn communes_schema() -> Array {
         COMMUNES_MAX,
         "INSEE codes of the communes of the territory (the RPPS import keeps these)",
     )
-}
-
-fn date_schema() -> Object {
-    schemas::pattern(schemas::DATE, "`YYYY-MM-DD`")
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,7 +66,7 @@ pub struct CptsOut {
     /// 80,000; 3 from 80,000 to 175,000; 4 over 175,000.
     #[schema(minimum = 1, maximum = 4)]
     pub size: Option<u8>,
-    #[schema(schema_with = date_schema)]
+    #[schema(value_type = Option<doc::IsoDate>)]
     pub contract_signed_on: Option<String>,
     #[schema(schema_with = missions_schema)]
     pub missions: Vec<String>,
@@ -142,12 +139,13 @@ async fn get_profile(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CptsBody {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(value_type = doc::CptsName)]
     pub name: String,
     /// People living in the territory; the ACI size follows from it.
+    #[serde(deserialize_with = "super::wire::integral")]
     #[schema(minimum = 1, maximum = 10_000_000)]
     pub population: i64,
-    #[schema(schema_with = date_schema)]
+    #[schema(value_type = Option<doc::DateInput>)]
     pub contract_signed_on: Option<String>,
     #[schema(schema_with = missions_schema)]
     pub missions: Vec<String>,

@@ -26,6 +26,7 @@ use crate::clock::Now;
 use crate::config::ProviderKind;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::openapi::schemas as doc;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -40,10 +41,6 @@ fn national_id_schema() -> Object {
         schemas::NATIONAL_ID,
         "\"8\" + RPPS (11 digits) or \"0\" + ADELI: PSC's SubjectNameID",
     )
-}
-
-fn commune_schema() -> Object {
-    schemas::pattern(schemas::COMMUNE, "INSEE commune code, e.g. 59350 (Lille)")
 }
 
 fn source_schema() -> Object {
@@ -76,7 +73,7 @@ pub struct DirectoryEntryOut {
     /// Mode of practice of the first activity: L libéral, S salarié, B bénévole.
     pub mode_exercice: Option<CodeLabel>,
     pub organisation_ids: Vec<String>,
-    #[schema(schema_with = commune_schema)]
+    #[schema(value_type = Option<doc::CommuneCode>)]
     pub commune_code: Option<String>,
     /// Member (adhérent) of the CPTS.
     pub cpts_member: bool,
@@ -120,17 +117,6 @@ pub struct DirectoryList {
     pub next_cursor: Option<String>,
 }
 
-fn profession_param() -> Object {
-    schemas::pattern(
-        schemas::PROFESSION,
-        "TRE_G15 profession code, e.g. 60 (infirmier)",
-    )
-}
-
-fn organisation_param() -> Object {
-    schemas::pattern(schemas::UUID, "An organisation id")
-}
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DirectorySearch {
@@ -139,18 +125,17 @@ pub struct DirectorySearch {
     /// national id or RPPS number. At most 100 characters.
     #[param(max_length = 100)]
     pub q: Option<String>,
-    #[param(schema_with = profession_param)]
+    #[param(value_type = Option<doc::ProfessionFilter>)]
     pub profession: Option<String>,
     /// Professionals with an activity in this commune (INSEE code).
-    #[param(schema_with = commune_schema)]
+    #[param(value_type = Option<doc::CommuneFilter>)]
     pub commune: Option<String>,
     /// Professionals working in this organisation.
-    #[param(schema_with = organisation_param)]
+    #[param(value_type = Option<doc::OrganisationFilter>)]
     pub organisation: Option<String>,
-    /// Opaque cursor from a previous page's `next_cursor`.
+    #[param(value_type = Option<doc::DirectoryCursor>)]
     pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
@@ -176,21 +161,9 @@ async fn list(
             "q must be at most 100 characters",
         ));
     }
-    let search = match q {
-        None => None,
-        Some(q) => match Search::parse(q) {
-            Some(s) => Some(s),
-            // Nothing to search by (punctuation, too few digits): nobody matches.
-            None => {
-                return Ok(Json(DirectoryList {
-                    items: Vec::new(),
-                    next_cursor: None,
-                }));
-            }
-        },
-    };
-    let query = DirectoryQuery {
-        search,
+    // Every filter is checked before a query that can match nobody returns early.
+    let mut query = DirectoryQuery {
+        search: None,
         profession: parse_opt(params.profession.as_deref(), ProfessionCode::parse).map_err(
             |_| {
                 invalid(
@@ -218,6 +191,19 @@ async fn list(
         )?,
         after: parse_cursor(params.cursor.as_deref(), DirectoryCursor::parse)?,
         limit: limit + 1,
+    };
+    query.search = match q {
+        None => None,
+        Some(q) => match Search::parse(q) {
+            Some(s) => Some(s),
+            // Nothing to search by (punctuation, too few digits): nobody matches.
+            None => {
+                return Ok(Json(DirectoryList {
+                    items: Vec::new(),
+                    next_cursor: None,
+                }));
+            }
+        },
     };
     let rows = state.store.directory(&query).await?;
     let (items, next_cursor) = page_of(rows, limit, |e| e.cursor().encode());

@@ -1,6 +1,8 @@
 //! HTTP routes. Each module exports `router()`; handlers are thin: extract, call the
 //! domain, map the error.
 
+pub mod aci;
+pub mod aci_render;
 pub mod admin;
 pub mod attachments;
 pub mod auth;

@@ -22,6 +22,7 @@ use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::openapi::schemas as doc;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,18 +47,6 @@ fn source_schema() -> Object {
     )
 }
 
-fn finess_schema() -> Object {
-    schemas::pattern(schemas::FINESS, "FINESS number (9 characters)")
-}
-
-fn siret_schema() -> Object {
-    schemas::pattern(schemas::SIRET, "SIRET number: 14 digits with a Luhn key")
-}
-
-fn commune_schema() -> Object {
-    schemas::pattern(schemas::COMMUNE, "INSEE commune code, e.g. 59350 (Lille)")
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct OrganisationOut {
     #[schema(pattern = "^[0-9a-f-]{36}$")]
@@ -65,13 +54,13 @@ pub struct OrganisationOut {
     #[schema(schema_with = kind_schema)]
     pub kind: String,
     pub name: String,
-    #[schema(schema_with = finess_schema)]
+    #[schema(value_type = Option<doc::Finess>)]
     pub finess: Option<String>,
-    #[schema(schema_with = siret_schema)]
+    #[schema(value_type = Option<doc::Siret>)]
     pub siret: Option<String>,
     /// PSC's and the RPPS's "identifiant technique de la structure".
     pub structure_id: Option<String>,
-    #[schema(schema_with = commune_schema)]
+    #[schema(value_type = Option<doc::CommuneCode>)]
     pub commune_code: Option<String>,
     #[schema(schema_with = source_schema)]
     pub source: String,
@@ -123,10 +112,9 @@ pub struct OrganisationSearch {
     pub kind: Option<String>,
     #[param(schema_with = member_param)]
     pub member: Option<String>,
-    /// Opaque cursor from a previous page's `next_cursor`.
+    #[param(value_type = Option<doc::OrganisationCursor>)]
     pub cursor: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
+    /// Page size, 1 to 200 (default 50); values outside are brought within.
     pub limit: Option<i64>,
 }
 
@@ -213,14 +201,13 @@ async fn get_one(
 pub struct OrganisationBody {
     #[schema(schema_with = kind_schema)]
     pub kind: String,
-    /// 2 to 200 characters.
-    #[schema(min_length = 2, max_length = 200)]
+    #[schema(value_type = doc::OrganisationName)]
     pub name: String,
-    #[schema(schema_with = finess_schema)]
+    #[schema(value_type = Option<doc::FinessInput>)]
     pub finess: Option<String>,
-    #[schema(schema_with = siret_schema)]
+    #[schema(value_type = Option<doc::SiretInput>)]
     pub siret: Option<String>,
-    #[schema(schema_with = commune_schema)]
+    #[schema(value_type = Option<doc::CommuneInput>)]
     pub commune_code: Option<String>,
 }
 
@@ -286,7 +273,7 @@ async fn update(
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     /// The duplicate to fold into this organisation.
-    #[schema(pattern = "^[0-9a-fA-F-]{36}$")]
+    #[schema(value_type = uuid::Uuid)]
     pub duplicate_id: String,
 }
 

@@ -288,7 +288,10 @@ pub struct PatientSearchBody {
     #[schema(value_type = Option<schemas::IdCursor>)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50); values outside are brought within.
-    pub limit: Option<i64>,
+    /// A number, as JSON Schema reads `integer` (`50.0` too); serde's `i64` would
+    /// refuse `50.0`.
+    #[schema(value_type = Option<i64>)]
+    pub limit: Option<serde_json::Number>,
 }
 
 /// Find patients you may see: the same answer as `GET /v1/patients`, with the search
@@ -305,7 +308,7 @@ async fn search(
     let query = PatientSearch {
         q: body.q,
         cursor: body.cursor,
-        limit: body.limit,
+        limit: body.limit.as_ref().map(super::wire::whole).transpose()?,
     };
     list(state, now, actor, ApiQuery(query)).await
 }

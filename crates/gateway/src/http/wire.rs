@@ -40,6 +40,25 @@ pub fn parse_enum<T>(
     })
 }
 
+/// A JSON number without a fraction (`-3` or `-3.0`) as an `i64`: page sizes in
+/// request bodies, brought within bounds afterwards.
+pub fn whole(number: &serde_json::Number) -> Result<i64, ApiError> {
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                // `i64::MAX as f64` is 2^63, one past the largest i64; beyond -2^63, f64
+                // rounds onto it, so both bounds are strict.
+                .filter(|f| f.fract() == 0.0 && *f > i64::MIN as f64 && *f < i64::MAX as f64)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| {
+            ApiError::unprocessable("request.invalid_field", "limit must be an integer")
+                .with_extra(serde_json::json!({ "field": "limit" }))
+        })
+}
+
 /// An integer as JSON Schema means one: `3` or `3.0` (a number without a fraction),
 /// where serde alone refuses `3.0`.
 pub fn integral<'de, D, T>(deserializer: D) -> Result<T, D::Error>

@@ -533,7 +533,22 @@ pub fn all() -> Vec<(String, RefOr<Schema>)> {
         LoginHint,
         LocalPath,
         FileBytes,
-        NonBlank
+        NonBlank,
+        IsoDate,
+        CommuneCode,
+        Finess,
+        Siret,
+        OrganisationName,
+        ProfessionFilter,
+        CommuneFilter,
+        OrganisationFilter,
+        DirectoryCursor,
+        OrganisationCursor,
+        FinessInput,
+        SiretInput,
+        CommuneInput,
+        DateInput,
+        CptsName
     )
 }
 
@@ -641,6 +656,129 @@ pub fn blank_or_null() -> ObjectBuilder {
 pub fn non_empty_array() -> ArrayBuilder {
     ArrayBuilder::new().min_items(Some(1))
 }
+
+// The directory, organisations and the CPTS profile. Fields that may be null say
+// `Option<…>` at the DTO, query filters accept blank as "no filter" (the API trims),
+// and cursors are spelled as the API writes them.
+
+fn iso_date() -> String {
+    let leap_year = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)";
+    let ymd = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))";
+    format!("(?:{ymd}|{leap_year}-02-29)")
+}
+
+/// Blank, or `inner` with whitespace around (a query filter the API trims).
+fn filter(inner: &str, description: &str) -> ObjectBuilder {
+    text(&format!("^{WS}*(?:{inner}{WS}*)?$"), description)
+}
+
+const UUID_RE: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+named!(
+    /// A calendar date.
+    IsoDate => text(&format!("^{}$", iso_date()), "`YYYY-MM-DD`, a real calendar date")
+);
+
+named!(
+    CommuneCode => text("^(?:[0-9]{5}|2[ABab][0-9]{3})$", "INSEE commune code, e.g. 59350 (Lille)")
+);
+
+named!(
+    Finess => text("^(?:[0-9]{2}|2[ABab])[0-9]{7}$", "FINESS number (9 characters)")
+);
+
+/// Names the SIRET's Luhn key, which no pattern can say (scripts/schemathesis_hooks.py
+/// draws valid ones).
+pub const SIRET_FORMAT: &str = "siret";
+
+named!(
+    Siret => text("^ *(?:[0-9] *){14}$", "SIRET number: 14 digits (spaces allowed) whose Luhn key is right")
+        .format(Some(SchemaFormat::Custom(SIRET_FORMAT.into())))
+);
+
+/// One character that is neither a control character nor whitespace.
+const VISIBLE: &str =
+    r"[^\u0000-\u001f\u007f-\u009f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+named!(
+    /// A date in a body: blank means none.
+    DateInput => text(
+        &format!("^{WS}*(?:{}{WS}*)?$", iso_date()),
+        "`YYYY-MM-DD`, a real calendar date; blank or null: none",
+    )
+);
+
+named!(
+    /// The CPTS's name: 1 to 200 characters once trimmed, no control character.
+    CptsName => text(
+        &format!("^{WS}*(?:{VISIBLE}|{VISIBLE}{PRINTABLE}{{0,198}}{VISIBLE}){WS}*$"),
+        "1 to 200 characters (surrounding whitespace ignored), no control character",
+    )
+);
+
+named!(
+    /// A FINESS number in a body: blank means none.
+    FinessInput => text(
+        &format!("^{WS}*(?:(?:[0-9]{{2}}|2[ABab])[0-9]{{7}}{WS}*)?$"),
+        "FINESS number (9 characters); blank or null: none",
+    )
+);
+
+named!(
+    /// A SIRET in a body: blank means none; spaces anywhere are ignored.
+    SiretInput => text(
+        &format!("^{WS}*(?:(?:[0-9]{WS}*){{14}})?$"),
+        "SIRET number: 14 digits whose Luhn key is right (spaces ignored); blank or null: none",
+    )
+    .format(Some(SchemaFormat::Custom(SIRET_FORMAT.into())))
+);
+
+named!(
+    /// A commune code in a body: blank means none.
+    CommuneInput => text(
+        &format!("^{WS}*(?:(?:[0-9]{{5}}|2[ABab][0-9]{{3}}){WS}*)?$"),
+        "INSEE commune code, e.g. 59350 (Lille); blank or null: none",
+    )
+);
+
+named!(
+    /// What `OrganisationInput::parse` accepts as a name: 2 to 200 characters once
+    /// trimmed, no control character.
+    OrganisationName => text(
+        &format!("^{WS}*{VISIBLE}{PRINTABLE}{{0,198}}{VISIBLE}{WS}*$"),
+        "2 to 200 characters (surrounding whitespace ignored), no control character",
+    )
+);
+
+named!(
+    ProfessionFilter => filter("[0-9A-Za-z]{1,8}", "TRE_G15 profession code, e.g. 60 (infirmier); blank: any")
+);
+
+named!(
+    CommuneFilter => filter("(?:[0-9]{5}|2[ABab][0-9]{3})", "INSEE commune code, e.g. 59350; blank: any")
+);
+
+named!(
+    OrganisationFilter => filter(UUID_RE, "An organisation id; blank: any")
+);
+
+named!(
+    /// The directory's cursor: the national id and the name key of the last entry.
+    DirectoryCursor => text(
+        "^(?:[0-9][0-9A-Za-z/]{1,39}~(?:[0-9a-fA-F]{2}){0,512})?$",
+        "The `next_cursor` of the previous page; empty or absent for the first page \
+         (400 `request.invalid_cursor` for anything else).",
+    )
+);
+
+named!(
+    /// The organisations' cursor: the id and the name key of the last one.
+    OrganisationCursor => text(
+        &format!("^(?:{UUID_RE}~(?:[0-9a-fA-F]{{2}}){{0,1024}})?$"),
+        "The `next_cursor` of the previous page; empty or absent for the first page \
+         (400 `request.invalid_cursor` for anything else).",
+    )
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,8 @@
 
 mod access;
 mod accounts;
+mod aci;
+mod aci_values;
 mod attachments;
 mod audit;
 mod care_team;
@@ -41,6 +43,7 @@ mod tasks;
 use std::sync::Arc;
 
 pub use accounts::{Account, Identity};
+pub use aci::{AciReport, AgreementTables};
 pub use attachments::{AttachmentMeta, Upload};
 pub use audit::AuditWriter;
 pub use care_team::{Member, NewMember};

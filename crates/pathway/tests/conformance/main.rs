@@ -10,6 +10,7 @@
 
 mod access;
 mod accounts_sessions;
+mod aci;
 mod at_rest;
 mod audit;
 mod directory;

@@ -44,20 +44,32 @@ function match(path) {
   return null;
 }
 
+/** The navigation's screens for this person, in order (`nav.for(me)` narrows a
+ *  module to those it serves). */
+function navScreens(me) {
+  return SCREENS.filter((s) => s.nav && (!s.nav.for || s.nav.for(me))).sort((a, b) => a.nav.order - b.nav.order);
+}
+
+// On a phone the bar holds PHONE_TABS screens and "Plus", which lists the others;
+// a wide screen shows them all in the side bar.
+const PHONE_TABS = 4;
+
 function Nav({ path }) {
   const st = useStore();
   const unread = (st.conversations || []).reduce((n, c) => n + (c.muted ? 0 : c.unread), 0);
   const badges = { '/messages': unread, '/notifications': st.unreadNotifications };
-  const tabs = SCREENS.filter((s) => s.nav).sort((a, b) => a.nav.order - b.nav.order);
+  const tabs = navScreens(st.me);
+  const overflow = tabs.length > PHONE_TABS + 1;
   return html`<nav class="nav" aria-label="Navigation principale">
-    ${tabs.map((s) => {
+    ${tabs.map((s, i) => {
       const base = `/${s.route.split('/')[1]}`;
       const count = badges[base] || 0;
-      return html`<a href=${`#${base}`} aria-current=${path.startsWith(base) ? 'page' : undefined}>
+      return html`<a href=${`#${base}`} class=${overflow && i >= PHONE_TABS ? 'extra' : undefined} aria-current=${path.startsWith(base) ? 'page' : undefined}>
         ${ICONS[s.nav.icon]}<span>${s.nav.label}</span>
         ${count > 0 && html`<span class="badge" aria-label=${`${count} non lus`}>${count}</span>`}
       </a>`;
     })}
+    ${overflow && html`<a href="#/plus" class="more" aria-current=${path.startsWith('/plus') ? 'page' : undefined}>${ICONS.more}<span>Plus</span></a>`}
   </nav>`;
 }
 

@@ -8,8 +8,12 @@ import * as patients from './screens/patients.js';
 import * as newPatient from './screens/new-patient.js';
 import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
+import * as directory from './screens/directory.js';
+import * as cpts from './screens/cpts.js';
+import * as aci from './screens/aci.js';
+import * as more from './screens/more.js';
 // Pathways, care plans and tasks (issue 12)
 import * as tasks from './screens/tasks.js';
 import * as pathways from './screens/pathways.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, tasks, pathways];
+export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more, tasks, pathways];
