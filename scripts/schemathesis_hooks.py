@@ -83,6 +83,18 @@ REFUSED_BY_FACTS = {
     "waiting_list.invalid_patient",
     "waiting_list.invalid_period",
     "gp_capacity.invalid_until",
+    # Pathways, care plans and tasks (issue 12): ids that name nothing usable (yet),
+    # days relative to today, the assignee's team and profession.
+    "care_plan.unknown_pathway",
+    "care_plan.referent_not_in_team",
+    "care_plan.review_in_past",
+    "care_plan.review_too_far",
+    "task.unknown_assignee",
+    "task.assignee_not_in_team",
+    "task.category_not_for_assignee",
+    "task.due_in_past",
+    "task.due_too_far",
+    "task.reason_required",
 }
 
 

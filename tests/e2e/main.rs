@@ -29,3 +29,6 @@ mod web_campaigns;
 // Waiting list (issue 14)
 mod waiting_list;
 mod web_waiting;
+// Pathways, care plans and tasks (issue 12)
+mod care_plans;
+mod web_plans;

@@ -54,6 +54,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         // Waiting list (issue 14)
         (name = "waiting-list", description = "Patients without a médecin traitant: requests sorted by priority (fragility points + 1 point per 30 days waited, at most 12; see docs/waiting_list.md), suggestions and proposals of GPs, placement, indicators"),
         (name = "gp-capacity", description = "What each médecin généraliste declares they can take for the waiting list"),
+        // Pathways, care plans and tasks (issue 12)
+        (name = "care plans", description = "Territorial pathways, the patient's care plan (PPS), its reviews and tasks"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +85,10 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         // Waiting list (issue 14)
         .merge(http::waiting_list::router())
         .merge(http::gp_capacity::router())
+        // Pathways, care plans and tasks (issue 12)
+        .merge(http::pathways::router())
+        .merge(http::care_plans::router())
+        .merge(http::tasks::router())
         .merge(crate::stream::router());
     if demo {
         routes.merge(crate::sandbox::router())

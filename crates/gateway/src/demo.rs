@@ -430,6 +430,9 @@ impl Seeder<'_> {
         // Waiting list (issue 14)
         crate::demo_waiting::seed(self.store, &p.gp, &p.nurse, &p.coordinator, self.clock.end)
             .await?;
+        // Pathways, care plans and tasks (issue 12)
+        let now = self.clock.tick(600);
+        crate::demo_plans::seed(self.store, &p.coordinator, &p.gp, jeanne, now).await?;
         Ok(())
     }
 

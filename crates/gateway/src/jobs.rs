@@ -49,6 +49,12 @@ pub const JOBS: &[Job] = &[
         every_ms: 10 * MINUTE,
         lease_ms: 5 * MINUTE,
     },
+    // Pathways, care plans and tasks (issue 12)
+    Job {
+        name: "care_plan_review_due",
+        every_ms: 10 * MINUTE,
+        lease_ms: 5 * MINUTE,
+    },
 ];
 
 /// How long ended sessions stay listed before they are purged.
@@ -129,6 +135,8 @@ async fn run(state: &AppState, job: &Job, now: Millis) -> cordee_pathway::Result
             let days = i64::try_from(state.settings.waiting_proposal_days).unwrap_or(7);
             state.store.lapse_proposals(now, days, BATCH).await
         }
+        // Pathways, care plans and tasks (issue 12)
+        "care_plan_review_due" => state.store.notify_due_reviews(now, BATCH).await,
         _ => Ok(0),
     }
 }

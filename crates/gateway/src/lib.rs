@@ -39,6 +39,8 @@ pub mod web;
 pub mod demo_campaigns;
 // Waiting list (issue 14)
 pub mod demo_waiting;
+// Pathways, care plans and tasks (issue 12)
+pub mod demo_plans;
 
 use std::future::Future;
 use std::time::Duration;

@@ -90,6 +90,19 @@ text_enum! {
         CptsJoin = "cpts.join",
         CptsLeave = "cpts.leave",
         // Pathways, care plans and tasks (issue 12)
+        PathwayCreate = "pathway.create",
+        PathwayUpdate = "pathway.update",
+        CarePlanCreate = "care_plan.create",
+        CarePlanRead = "care_plan.read",
+        CarePlanList = "care_plan.list",
+        CarePlanUpdate = "care_plan.update",
+        CarePlanReview = "care_plan.review",
+        CarePlanReviewDue = "care_plan.review_due",
+        TaskCreate = "task.create",
+        TaskRead = "task.read",
+        TaskList = "task.list",
+        TaskUpdate = "task.update",
+        TaskUnassigned = "task.unassigned",
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         WaitingListCreate = "waiting_list.create",

@@ -29,6 +29,9 @@ text_enum! {
         OrganisationMembership = "organisation_membership",
         CptsMembership = "membership",
         // Pathways, care plans and tasks (issue 12)
+        Pathway = "pathway",
+        CarePlan = "care_plan",
+        Task = "task",
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         WaitingRequest = "waiting_request",
@@ -66,6 +69,10 @@ impl Noun {
             // Waiting list (issue 14)
             Noun::WaitingRequest => "waiting_list.not_found",
             Noun::Proposal => "waiting_list.proposal_not_found",
+            // Pathways, care plans and tasks (issue 12)
+            Noun::Pathway => "pathway.not_found",
+            Noun::CarePlan => "care_plan.not_found",
+            Noun::Task => "task.not_found",
         }
     }
 }

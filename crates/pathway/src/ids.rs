@@ -87,3 +87,11 @@ id_type!(
     /// A GP proposed for a waiting-list request.
     ProposalId
 );
+// Pathways, care plans and tasks (issue 12)
+id_type!(
+    /// A territorial pathway protocol (its versions share the id).
+    PathwayId
+);
+id_type!(CarePlanId);
+id_type!(TaskId);
+id_type!(ReviewId);

@@ -45,5 +45,11 @@ pub mod campaign;
 // Waiting list (issue 14)
 pub mod waiting_list;
 
+// Pathways, care plans and tasks (issue 12)
+pub mod calendar;
+pub mod care_plan;
+pub mod protocol;
+pub mod task;
+
 pub use error::{Error, Result};
 pub use time::Millis;

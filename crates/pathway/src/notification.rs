@@ -18,6 +18,8 @@ text_enum! {
         // Directory, organisations and the CPTS (issue 11)
         DirectoryInvitationAccepted = "directory.invitation_accepted",
         // Pathways, care plans and tasks (issue 12)
+        CarePlanReviewDue = "care_plan.review_due",
+        TaskUnassigned = "task.unassigned",
         // Case conferences (issue 13)
         // Waiting list (issue 14)
         WaitingListProposal = "waiting_list.proposal",

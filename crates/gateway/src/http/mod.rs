@@ -26,3 +26,8 @@ pub mod campaigns;
 // Waiting list (issue 14)
 pub mod gp_capacity;
 pub mod waiting_list;
+// Pathways, care plans and tasks (issue 12)
+pub mod care_plans;
+pub mod pathways;
+pub mod plans_wire;
+pub mod tasks;

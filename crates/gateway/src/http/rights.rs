@@ -490,6 +490,9 @@ pub struct ExportOut {
     pub conversations: Vec<ThreadExport>,
     /// Waiting-list requests about the patient (issue 14).
     pub waiting_requests: Vec<super::waiting_list::WaitingRequestOut>,
+    // Pathways, care plans and tasks (issue 12)
+    /// Every care plan with its reviews, tasks and versions.
+    pub care_plans: Vec<super::care_plans::PlanExportOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -549,6 +552,11 @@ async fn export(
             .waiting_requests
             .into_iter()
             .map(Into::into)
+            .collect(),
+        care_plans: export
+            .care_plans
+            .into_iter()
+            .map(|p| super::care_plans::PlanExportOut::new(p, export.exported_at))
             .collect(),
     };
     let mut response = Json(out).into_response();

@@ -78,6 +78,10 @@ assets!(
     "screens/waiting-list.js",
     "screens/waiting-request.js",
     "screens/gp-capacity.js",
+    // Pathways, care plans and tasks (issue 12)
+    "screens/patient-plan.js",
+    "screens/tasks.js",
+    "screens/pathways.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

@@ -287,6 +287,10 @@ impl Store {
                 .bind(member.as_text())
                 .execute(&mut **tx)
                 .await?;
+                // Care plans (issue 12): the leaver's open tasks go back to the referent.
+                if let Some(leaving) = AccountId::parse(&target) {
+                    self.unassign_open_tasks(tx, patient, leaving, now).await?;
+                }
                 tx.after_commit(super::Change::TeamChanged(patient));
                 Ok(Audited::new(()).resource("care_team_member", member))
             },

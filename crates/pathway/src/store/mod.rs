@@ -40,6 +40,10 @@ mod campaigns;
 // Waiting list (issue 14)
 mod waiting_list;
 mod waiting_placement;
+// Pathways, care plans and tasks (issue 12)
+mod care_plans;
+mod pathways;
+mod tasks;
 
 use std::sync::Arc;
 
@@ -67,6 +71,8 @@ pub use waiting_list::{
     NewRequest, PatientRef, RequestChange, RequestCursor, RequestQuery, RequestView,
 };
 pub use waiting_placement::{CapacityView, ProposalView};
+// Pathways, care plans and tasks (issue 12)
+pub use care_plans::{NewPlan, PlanExport};
 
 use crate::time::TimeSource;
 

@@ -74,6 +74,9 @@ pub struct Export {
     pub exported_at: Millis,
     /// Waiting-list requests about the patient (issue 14).
     pub waiting_requests: Vec<super::RequestView>,
+    // Pathways, care plans and tasks (issue 12)
+    /// The care plans with their versions, reviews and tasks.
+    pub care_plans: Vec<super::PlanExport>,
 }
 
 const GRANTS: &str = "break_glass_grants";
@@ -813,10 +816,12 @@ impl Store {
                 let waiting_requests = self
                     .waiting_requests_of_patient(actor, patient, now)
                     .await?;
+                let care_plans = self.plans_for_export(&key, patient).await?;
                 let detail = format!(
-                    "entries={} conversations={}",
+                    "entries={} conversations={} care_plans={}",
                     entries.len(),
-                    conversations.len()
+                    conversations.len(),
+                    care_plans.len()
                 );
                 Ok(Audited::new(Export {
                     patient: view,
@@ -826,6 +831,7 @@ impl Store {
                     conversations,
                     exported_at: now,
                     waiting_requests,
+                    care_plans,
                 })
                 .purpose(Purpose::PatientRight)
                 .detail(detail))

@@ -22,3 +22,5 @@ mod support;
 mod campaigns;
 // Waiting list (issue 14)
 mod waiting_list;
+// Pathways, care plans and tasks (issue 12)
+mod care_plans;

@@ -19,10 +19,15 @@ import * as newCampaign from './screens/new-campaign.js';
 import * as waitingList from './screens/waiting-list.js';
 import * as waitingRequest from './screens/waiting-request.js';
 import * as gpCapacity from './screens/gp-capacity.js';
+// Pathways, care plans and tasks (issue 12)
+import * as tasks from './screens/tasks.js';
+import * as pathways from './screens/pathways.js';
 
 export const SCREENS = [
   messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more,
   campaigns, newCampaign,
   // Waiting list (issue 14)
   waitingList, waitingRequest, gpCapacity,
+  // Pathways, care plans and tasks (issue 12)
+  tasks, pathways,
 ];

@@ -14,4 +14,6 @@ export const ICONS = {
   campaign: svg('M3 10v4h3l7 4V6L6 10zm13-1a4 4 0 0 1 0 6m2-9a8 8 0 0 1 0 12'),
   // Waiting list (issue 14)
   list: svg('M8 6h12M8 12h12M8 18h12M4 6h.01M4 12h.01M4 18h.01'),
+  // Pathways, care plans and tasks (issue 12)
+  check: svg('M4 5h16v14H4zm4 7 3 3 5-6'),
 };

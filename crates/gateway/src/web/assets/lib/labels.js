@@ -57,6 +57,9 @@ export const NOTIFICATIONS = {
   'waiting_list.placed': 'Un patient de la liste d’attente a trouvé un médecin traitant',
   'waiting_list.proposal_declined': 'Un médecin a décliné une proposition de la liste d’attente',
   'waiting_list.proposal_lapsed': 'Une proposition de la liste d’attente est restée sans réponse',
+  // Pathways, care plans and tasks (issue 12)
+  'care_plan.review_due': 'La date de revue d’un plan de soins dont vous êtes référent·e est dépassée',
+  'task.unassigned': 'Une tâche d’un plan dont vous êtes référent·e est à réattribuer',
 };
 
 const ACTIONS = {
@@ -64,11 +67,15 @@ const ACTIONS = {
   update: 'modification', correct: 'correction', add: 'ajout', remove: 'retrait', erase: 'effacement',
   export: 'export', upload: 'envoi', edit: 'modification', delete: 'suppression', lookup: 'recherche',
   entered_in_error: 'marquée erronée', identity_update: 'correction d’identité',
+  // Pathways, care plans and tasks (issue 12)
+  review: 'revue', review_due: 'revue à faire', unassigned: 'désattribution',
 };
 const SUBJECTS = {
   patient: 'Patient', entry: 'Entrée du dossier', care_team: 'Équipe de soins', consent: 'Consentement',
   message: 'Message', conversation: 'Conversation', attachment: 'Pièce jointe', break_glass: 'Bris de glace',
   access_log: 'Journal d’accès',
+  // Pathways, care plans and tasks (issue 12)
+  care_plan: 'Plan de soins', task: 'Tâche', pathway: 'Parcours',
 };
 
 /** `entry.read` → "Entrée du dossier : consultation". */
@@ -171,6 +178,24 @@ const ERRORS = {
   'gp_capacity.gps_only': 'Seuls les médecins généralistes déclarent des disponibilités.',
   'gp_capacity.invalid_until': 'La date de fin doit être aujourd’hui ou plus tard.',
   'gp_capacity.invalid_commune': 'Communes : codes INSEE à 5 caractères, séparés par des virgules.',
+  // Pathways, care plans and tasks (issue 12)
+  'care_plan.active_exists': 'Ce patient a déjà un plan actif pour ce parcours.',
+  'care_plan.unknown_pathway': 'Ce parcours n’existe pas.',
+  'care_plan.referent_not_in_team': 'Le référent doit faire partie de l’équipe de soins.',
+  'care_plan.review_in_past': 'La date de revue doit être postérieure à aujourd’hui.',
+  'care_plan.review_too_far': 'La date de revue doit être dans l’année.',
+  'care_plan.closed': 'Ce plan est clôturé.',
+  'care_plan.version_conflict': 'Le plan a été modifié entre-temps : rechargez-le.',
+  'care_plan.team_only': 'Seuls les professionnels de l’équipe de soins et son coordinateur modifient le plan.',
+  'task.unknown_assignee': 'Ce professionnel n’a pas de compte Cordée.',
+  'task.assignee_not_in_team': 'La personne choisie ne fait pas partie de l’équipe de soins.',
+  'task.category_not_for_assignee': 'La profession de la personne choisie ne peut pas lire cette catégorie.',
+  'task.due_in_past': 'L’échéance ne peut pas être passée.',
+  'task.reason_required': 'Indiquez le motif du refus.',
+  'task.version_conflict': 'La tâche a été modifiée entre-temps : rechargez-la.',
+  'task.finished': 'Cette tâche est terminée ou annulée.',
+  'task.not_yours': 'Cette action revient à la personne assignée ou au référent du plan.',
+  'task.invalid_transition': 'Ce changement d’état n’est pas possible.',
 };
 
 /** A French sentence for an error from `api.js` (or anything thrown). */
@@ -199,3 +224,16 @@ export const FRAGILITY_FLAGS = {
   needs_home_visits: 'Visites à domicile',
 };
 
+// Pathways, care plans and tasks (issue 12)
+export const TASK_STATUSES = {
+  proposed: 'Proposée',
+  accepted: 'Acceptée',
+  declined: 'Refusée',
+  in_progress: 'En cours',
+  done: 'Réalisée',
+  cancelled: 'Annulée',
+};
+
+export const PLAN_STATUSES = { active: 'Actif', suspended: 'Suspendu', closed: 'Clôturé' };
+
+export const TASK_SOURCES = { plan: 'Plan', pathway: 'Parcours', case_conference: 'Concertation' };

@@ -12,6 +12,8 @@ import { PatientFile } from './patient-file.js';
 import { CareTeam } from './patient-team.js';
 import { PatientThreads } from './patient-threads.js';
 import { Consent, AccessLog } from './patient-rights.js';
+// Pathways, care plans and tasks (issue 12)
+import { CarePlan } from './patient-plan.js';
 
 const TABS = [
   ['dossier', 'Dossier', PatientFile],
@@ -19,6 +21,8 @@ const TABS = [
   ['fils', 'Fils', PatientThreads],
   ['consentement', 'Consentement', Consent],
   ['journal', 'Journal d’accès', AccessLog],
+  // Pathways, care plans and tasks (issue 12)
+  ['plan', 'Plan de soins', CarePlan],
 ];
 
 function Identity({ p }) {

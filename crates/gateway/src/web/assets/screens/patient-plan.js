@@ -1,0 +1,135 @@
+// The patient's care plan (PPS): problems (the patient's own priorities first),
+// preferences, objectives with their criteria, the alert procedure, the review date
+// (overdue shown), the tasks, adding a task, recording a review; opening a plan
+// (from a pathway or not) when there is none.
+import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
+import { get, post } from '../lib/api.js';
+import { learnPerson, personName } from '../lib/store.js';
+import { CATEGORIES, PLAN_STATUSES, TASK_STATUSES } from '../lib/labels.js';
+import { birthDate, todayInParis } from '../lib/format.js';
+
+const TASK_CATEGORIES = ['soins', 'medical', 'traitements', 'resultats', 'social', 'administratif', 'synthese'];
+
+function OpenPlan({ patient, onOpened }) {
+  const [pathways] = useLoad(() => get('/v1/pathways?limit=100'), []);
+  const [title, setTitle] = useState('Plan personnalisé de santé');
+  const titleId = useId('plan-title');
+  const pathwayId = useId('plan-pathway');
+  const [open, busy, error] = useSubmit(async (event) => {
+    const f = event.target;
+    const chosen = field(f, 'pathway');
+    await post(`/v1/patients/${patient.id}/care-plans`, { title: field(f, 'title'), pathway_id: chosen || null });
+    onOpened();
+  });
+  return html`<form class="card" onSubmit=${open} aria-labelledby="open-plan">
+    <h2 id="open-plan">Ouvrir un plan personnalisé de santé</h2>
+    <label for=${titleId}>Intitulé</label>
+    <input id=${titleId} name="title" required value=${title} onInput=${(e) => setTitle(e.target.value)} />
+    <label for=${pathwayId}>Parcours de la CPTS (facultatif)</label>
+    <select id=${pathwayId} name="pathway">
+      <option value="">Sans parcours</option>
+      ${(pathways ? pathways.items : []).map((p) => html`<option value=${p.id}>${p.name}</option>`)}
+    </select>
+    <${ErrorBox} error=${error} />
+    <div class="actions"><button type="submit" class="primary" disabled=${busy}>Ouvrir le plan</button></div>
+  </form>`;
+}
+
+function AddTask({ patient, plan, team, onAdded }) {
+  const ids = { title: useId('t-title'), category: useId('t-cat'), assignee: useId('t-who'), due: useId('t-due') };
+  const [add, busy, error] = useSubmit(async (event) => {
+    const f = event.target;
+    await post(`/v1/patients/${patient.id}/care-plans/${plan.id}/tasks`, {
+      title: field(f, 'title'),
+      category: field(f, 'category'),
+      assignee_id: field(f, 'assignee') || null,
+      due_on: field(f, 'due'),
+    });
+    f.reset();
+    onAdded();
+  });
+  return html`<form class="card" onSubmit=${add} aria-labelledby="add-task">
+    <h2 id="add-task">Ajouter une tâche</h2>
+    <label for=${ids.title}>Tâche</label>
+    <input id=${ids.title} name="title" required />
+    <label for=${ids.category}>Catégorie</label>
+    <select id=${ids.category} name="category">${TASK_CATEGORIES.map((c) => html`<option value=${c}>${CATEGORIES[c]}</option>`)}</select>
+    <label for=${ids.assignee}>Confiée à</label>
+    <select id=${ids.assignee} name="assignee">
+      <option value="">À attribuer (référent)</option>
+      ${(team || []).map((m) => html`<option value=${m.account_id}>${personName(m.account_id)}</option>`)}
+    </select>
+    <label for=${ids.due}>Échéance</label>
+    <input id=${ids.due} name="due" type="date" required min=${todayInParis()} value=${todayInParis()} />
+    <${ErrorBox} error=${error} />
+    <div class="actions"><button type="submit" class="primary" disabled=${busy}>Ajouter la tâche</button></div>
+  </form>`;
+}
+
+function ReviewForm({ patient, plan, onDone }) {
+  const ids = { summary: useId('r-summary'), next: useId('r-next') };
+  const [review, busy, error] = useSubmit(async (event) => {
+    const f = event.target;
+    await post(`/v1/patients/${patient.id}/care-plans/${plan.id}/reviews`, { summary: field(f, 'summary'), next_review_on: field(f, 'next') });
+    f.reset();
+    onDone();
+  });
+  return html`<form class="card" onSubmit=${review} aria-labelledby="review-title">
+    <h2 id="review-title">Réévaluer le plan</h2>
+    <label for=${ids.summary}>Synthèse de la revue (objectifs atteints, à revoir)</label>
+    <textarea id=${ids.summary} name="summary" required></textarea>
+    <label for=${ids.next}>Prochaine revue</label>
+    <input id=${ids.next} name="next" type="date" required min=${todayInParis()} />
+    <${ErrorBox} error=${error} />
+    <div class="actions"><button type="submit" disabled=${busy}>Enregistrer la revue</button></div>
+  </form>`;
+}
+
+export function CarePlan({ patient }) {
+  const [data, error, reload] = useLoad(async () => {
+    const plans = await get(`/v1/patients/${patient.id}/care-plans?limit=20`);
+    const team = (await get(`/v1/patients/${patient.id}/care-team?limit=200`)).items;
+    for (const m of team) learnPerson(m.account_id, m.display_name);
+    const current = plans.items.find((p) => p.status !== 'closed') || plans.items[0];
+    if (!current) return { plan: null, team };
+    const plan = await get(`/v1/patients/${patient.id}/care-plans/${current.id}`);
+    const tasks = (await get(`/v1/patients/${patient.id}/care-plans/${current.id}/tasks?limit=200`)).items;
+    return { plan, tasks, team };
+  }, [patient.id]);
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!data) return html`<${Loading} />`;
+  const { plan, tasks, team } = data;
+  if (!plan || plan.status === 'closed') return html`<${OpenPlan} patient=${patient} onOpened=${reload} />`;
+  return html`<div data-plan=${plan.id}>
+    <section class="card" aria-labelledby="plan-title">
+      <h2 id="plan-title">${plan.title}</h2>
+      <p class="identity-line">
+        <span>Statut : <strong>${PLAN_STATUSES[plan.status] || plan.status}</strong></span>
+        <span>Référent : <strong>${personName(plan.coordinator_id)}</strong></span>
+        <span>Revue le <strong>${birthDate(plan.review_on)}</strong></span>
+      </p>
+      ${plan.review_overdue && html`<p class="notice" data-review-overdue>La date de revue est dépassée : réévaluez le plan.</p>`}
+      <h3>Problèmes</h3>
+      ${plan.problems.length === 0 ? html`<p class="muted">Aucun problème noté.</p>` : html`<ol>${plan.problems.map((p) => html`<li>${p.label}${p.patient_priority ? html` <span class="tag">Priorité du patient</span>` : ''}</li>`)}</ol>`}
+      <h3>Objectifs</h3>
+      ${plan.objectives.length === 0 ? html`<p class="muted">Aucun objectif noté.</p>` : html`<ul>${plan.objectives.map((o) => html`<li><strong>${o.label}</strong>${o.criteria ? ` — critère : ${o.criteria}` : ''}</li>`)}</ul>`}
+      ${plan.preferences && html`<p><strong>Souhaits du patient :</strong> ${plan.preferences}</p>`}
+      ${plan.alert_plan && html`<p><strong>En cas d’alerte :</strong> ${plan.alert_plan}</p>`}
+    </section>
+    <section class="card" aria-labelledby="plan-tasks">
+      <h2 id="plan-tasks">Tâches</h2>
+      ${tasks.length === 0 ? html`<p class="muted">Aucune tâche visible.</p>` : html`<ul class="list">${tasks.map((t) => html`<li key=${t.id}><a class="row-link" href=${`#/taches/${t.id}`} data-plan-task=${t.id}>
+        <span class="row-main">
+          <span class="row-title">${t.overdue && html`<span class="tag urgent">En retard</span> `}${t.title}</span>
+          <span class="row-sub">${t.assignee_id ? personName(t.assignee_id) : 'À attribuer'} · ${birthDate(t.due_on)} · ${TASK_STATUSES[t.status] || t.status}</span>
+        </span>
+      </a></li>`)}</ul>`}
+    </section>
+    ${plan.status !== 'closed' && html`<${AddTask} patient=${patient} plan=${plan} team=${team} onAdded=${reload} />`}
+    ${plan.status !== 'closed' && html`<${ReviewForm} patient=${patient} plan=${plan} onDone=${reload} />`}
+    ${plan.reviews && plan.reviews.length > 0 && html`<section class="card" aria-labelledby="plan-reviews">
+      <h2 id="plan-reviews">Revues</h2>
+      <ul>${plan.reviews.map((r) => html`<li>${birthDate(r.created_at.slice(0, 10))} : ${r.summary}</li>`)}</ul>
+    </section>`}
+  </div>`;
+}

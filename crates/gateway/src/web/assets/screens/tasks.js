@@ -1,0 +1,96 @@
+// "Mes tâches": the tasks assigned to me across my patients, overdue first (the API
+// orders them), and a task's screen: accept, decline with a reason, start, done
+// with a note. Ids only in the URL; the words come from the API.
+import { html, useState, useLoad, Loading, ErrorBox, useId } from '../lib/ui.js';
+import { get, patch } from '../lib/api.js';
+import { CATEGORIES, TASK_STATUSES, TASK_SOURCES } from '../lib/labels.js';
+import { birthDate } from '../lib/format.js';
+import { useStore } from '../lib/store.js';
+
+export const route = '/taches/:id?';
+export const nav = { label: 'Tâches', icon: 'check', order: 2.5 };
+
+function patientLabel(st, id) {
+  return (st.patients && st.patients.get && st.patients.get(id)) || 'Patient';
+}
+
+function TaskRow({ t, selected }) {
+  const st = useStore();
+  return html`<li><a class="row-link" href=${`#/taches/${t.id}`} data-task=${t.id} aria-current=${t.id === selected ? 'true' : undefined}>
+    <span class="row-main">
+      <span class="row-title">${t.overdue && html`<span class="tag urgent">En retard</span> `}${t.title}</span>
+      <span class="row-sub">${patientLabel(st, t.patient_id)} · ${CATEGORIES[t.category] || t.category} · pour le ${birthDate(t.due_on)} · ${TASK_STATUSES[t.status] || t.status}</span>
+    </span>
+  </a></li>`;
+}
+
+export function TaskView({ id, onChanged }) {
+  const st = useStore();
+  const [task, error, , setTask] = useLoad(() => get(`/v1/tasks/${encodeURIComponent(id)}`), [id]);
+  const [declining, setDeclining] = useState(false);
+  const noteId = useId('task-note');
+  const [busy, setBusy] = useState(false);
+  const [changeError, setChangeError] = useState(null);
+  const change = async (status, note) => {
+    setBusy(true);
+    setChangeError(null);
+    try {
+      const updated = await patch(`/v1/tasks/${encodeURIComponent(id)}`, { status, note: note || null, version: task.version });
+      setTask(updated);
+      setDeclining(false);
+      if (onChanged) onChanged();
+    } catch (e) {
+      setChangeError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!task) return html`<${Loading} />`;
+  const mine = st.me && task.assignee_id === st.me.id;
+  const noteValue = () => (document.getElementById(noteId) || {}).value || '';
+  const act = (status) => (e) => { e.preventDefault(); change(status, noteValue().trim()); };
+  return html`<article class="card" aria-labelledby="task-title" data-task-view=${task.id}>
+    <h1 id="task-title">${task.title}</h1>
+    <p class="identity-line">
+      <span>État : <strong data-task-status>${TASK_STATUSES[task.status] || task.status}</strong></span>
+      <span>Échéance : <strong>${birthDate(task.due_on)}</strong>${task.overdue ? html` <span class="tag urgent">En retard</span>` : ''}</span>
+      <span>Catégorie : ${CATEGORIES[task.category] || task.category}</span>
+      <span>Origine : ${TASK_SOURCES[task.source] || task.source}</span>
+    </p>
+    ${task.detail && html`<p>${task.detail}</p>`}
+    ${task.note && html`<p class="notice">Note : ${task.note}</p>`}
+    <p><a href=${`#/patients/${task.patient_id}/plan`}>Voir le plan de soins du patient</a></p>
+    ${mine && ['proposed', 'accepted', 'in_progress'].includes(task.status) && html`<form onSubmit=${act(declining ? 'declined' : 'done')}>
+      <label for=${noteId}>${declining ? 'Motif du refus (obligatoire)' : 'Note (facultative, versée au dossier une fois réalisée)'}</label>
+      <textarea id=${noteId} name="note" required=${declining}></textarea>
+      <${ErrorBox} error=${changeError} />
+      <div class="actions">
+        ${declining
+          ? html`<button type="submit" class="primary" disabled=${busy} data-action="confirm-decline">Confirmer le refus</button>
+              <button type="button" onClick=${() => setDeclining(false)}>Annuler</button>`
+          : html`
+            ${task.status === 'proposed' && html`<button type="button" onClick=${act('accepted')} disabled=${busy} data-action="accept">Accepter</button>`}
+            ${task.status !== 'in_progress' && html`<button type="button" onClick=${act('in_progress')} disabled=${busy} data-action="start">Commencer</button>`}
+            <button type="submit" class="primary" disabled=${busy} data-action="done">Marquer réalisée</button>
+            ${task.status !== 'in_progress' && html`<button type="button" class="link" onClick=${() => setDeclining(true)} data-action="decline">Refuser…</button>`}`}
+      </div>
+    </form>`}
+  </article>`;
+}
+
+export function Screen({ id }) {
+  const [page, error, reload] = useLoad(() => get('/v1/tasks?assignee=me&status=open&limit=100'), []);
+  return html`<div class=${`split${id ? ' has-detail' : ''}`}>
+    <section class="pane-list" aria-labelledby="tasks-title">
+      <div class="toolbar"><h1 id="tasks-title">Mes tâches</h1><a class="button" href="#/parcours">Parcours</a></div>
+      <${ErrorBox} error=${error} />
+      ${!page && !error && html`<${Loading} />`}
+      ${page && page.items.length === 0 && html`<p class="muted">Aucune tâche en cours.</p>`}
+      ${page && html`<ul class="list card">${page.items.map((t) => html`<${TaskRow} key=${t.id} t=${t} selected=${id} />`)}</ul>`}
+    </section>
+    <section class="pane-detail">
+      ${id ? html`<${TaskView} key=${id} id=${id} onChanged=${reload} />` : html`<p class="muted">Choisissez une tâche.</p>`}
+    </section>
+  </div>`;
+}
