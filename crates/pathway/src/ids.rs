@@ -75,3 +75,6 @@ id_type!(
 );
 id_type!(InvitationId);
 id_type!(MembershipId);
+// Case conferences (issue 13)
+id_type!(CaseConferenceId);
+id_type!(CaseId);

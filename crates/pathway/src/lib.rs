@@ -39,6 +39,8 @@ pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod time;
+// Case conferences (issue 13)
+pub mod case_conference;
 
 pub use error::{Error, Result};
 pub use time::Millis;
