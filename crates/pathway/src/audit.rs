@@ -91,6 +91,16 @@ text_enum! {
         CptsLeave = "cpts.leave",
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
+        CaseConferenceCreate = "case_conference.create",
+        CaseConferenceUpdate = "case_conference.update",
+        CaseConferenceParticipantAdd = "case_conference.participant_add",
+        CaseConferenceParticipantRemove = "case_conference.participant_remove",
+        CaseConferenceAttendance = "case_conference.attendance",
+        CaseConferenceCaseAdd = "case_conference.case_add",
+        CaseConferenceCaseRead = "case_conference.case_read",
+        CaseConferenceMinutes = "case_conference.minutes",
+        CaseConferenceValidate = "case_conference.validate",
+        CaseConferenceRecordRead = "case_conference.record_read",
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
         AuthLoginSucceeded = "auth.login.succeeded",

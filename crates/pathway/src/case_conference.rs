@@ -38,7 +38,7 @@ text_enum! {
 pub const TITLE_MAX: usize = 200;
 pub const PLACE_MAX: usize = 500;
 pub const QUESTION_MAX: usize = 2_000;
-pub const MINUTES_MAX: usize = 20_000;
+pub const MINUTES_MAX: usize = 15_000;
 pub const ACTIONS_MAX: usize = 30;
 /// A conference lasts between 5 minutes and 8 hours.
 pub const DURATION_MIN: i64 = 5;
@@ -130,6 +130,47 @@ impl ConferenceInput {
             place,
             ..self
         })
+    }
+}
+
+/// A PATCH: what is given replaces, the rest stays. `status` may only become
+/// `cancelled`; `version`, when given, must be the version the caller read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConferencePatch {
+    pub title: Option<String>,
+    pub kind: Option<ConferenceKind>,
+    pub scheduled_at: Option<Millis>,
+    pub duration_minutes: Option<i64>,
+    /// `Some(None)`: no place any more.
+    pub place: Option<Option<String>>,
+    pub chair_id: Option<AccountId>,
+    pub quorum: Option<Quorum>,
+    pub status: Option<ConferenceStatus>,
+    pub version: Option<i64>,
+}
+
+impl ConferencePatch {
+    /// The conference as planned once this patch applies to `current`, checked.
+    pub fn apply(self, current: &Conference) -> Result<ConferenceInput> {
+        if let Some(status) = self.status
+            && status != ConferenceStatus::Cancelled
+            && status != current.status
+        {
+            return Err(Error::invalid(
+                "case_conference.invalid_status",
+                "status may only be set to cancelled; validation is POST …/validate",
+            ));
+        }
+        ConferenceInput {
+            title: self.title.unwrap_or_else(|| current.title.clone()),
+            kind: self.kind.unwrap_or(current.kind),
+            scheduled_at: self.scheduled_at.unwrap_or(current.scheduled_at),
+            duration_minutes: self.duration_minutes.unwrap_or(current.duration_minutes),
+            place: self.place.unwrap_or_else(|| current.place.clone()),
+            chair_id: Some(self.chair_id.unwrap_or(current.chair_id)),
+            quorum: self.quorum.unwrap_or(current.quorum),
+        }
+        .validate()
     }
 }
 

@@ -30,6 +30,9 @@ text_enum! {
         CptsMembership = "membership",
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
+        CaseConference = "case_conference",
+        CaseConferenceCase = "case_conference_case",
+        CaseConferenceParticipant = "case_conference_participant",
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
     }
@@ -56,6 +59,10 @@ impl Noun {
             Noun::Organisation => "organisation.not_found",
             Noun::OrganisationMembership => "organisation.not_member",
             Noun::CptsMembership => "cpts.not_member",
+            // Case conferences (issue 13)
+            Noun::CaseConference => "case_conference.not_found",
+            Noun::CaseConferenceCase => "case_conference.case_not_found",
+            Noun::CaseConferenceParticipant => "case_conference.participant_not_found",
         }
     }
 }

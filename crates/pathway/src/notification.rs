@@ -19,6 +19,9 @@ text_enum! {
         DirectoryInvitationAccepted = "directory.invitation_accepted",
         // Pathways, care plans and tasks (issue 12)
         // Case conferences (issue 13)
+        CaseConferenceInvited = "case_conference.invited",
+        CaseConferenceFollowUp = "case_conference.follow_up",
+        CaseConferenceTaskAssigned = "case_conference.task_assigned",
         // Waiting list (issue 14)
         // Campaigns and the ACI report (issue 15)
     }

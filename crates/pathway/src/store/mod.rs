@@ -33,6 +33,9 @@ mod sessions;
 mod sql;
 mod stream;
 mod tx;
+// Case conferences (issue 13)
+mod case_conference_tasks;
+mod case_conferences;
 
 use std::sync::Arc;
 
