@@ -17,3 +17,5 @@ mod directory_members;
 mod file;
 mod messaging;
 mod support;
+// Case conferences (issue 13)
+mod case_conferences;
