@@ -48,6 +48,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "directory", description = "The professionals of the territory (RPPS import and logins): search, cards, invitations"),
         (name = "organisations", description = "The structures of the territory: officines, cabinets, MSP, EHPAD, hospitals…"),
         (name = "cpts", description = "The CPTS's profile and the adhesion of professionals"),
+        // Case conferences (issue 13)
+        (name = "case conferences", description = "RCP and concertations: agenda, participants, cases, minutes, validation into the files, the hashed record"),
     )
 )]
 struct ApiDoc;
@@ -71,7 +73,9 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::directory::router())
         .merge(http::organisations::router())
         .merge(http::cpts::router())
-        .merge(crate::stream::router());
+        .merge(crate::stream::router())
+        // Case conferences (issue 13)
+        .merge(http::case_conferences::router());
     if demo {
         routes.merge(crate::sandbox::router())
     } else {

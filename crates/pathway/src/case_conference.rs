@@ -37,9 +37,11 @@ text_enum! {
 
 pub const TITLE_MAX: usize = 200;
 pub const PLACE_MAX: usize = 500;
-pub const QUESTION_MAX: usize = 2_000;
-pub const MINUTES_MAX: usize = 15_000;
-pub const ACTIONS_MAX: usize = 30;
+/// Characters (not bytes): what a client counts, and what the entry's 64 KiB body holds
+/// (question + three texts + the actions, each character at most 4 bytes).
+pub const QUESTION_MAX: usize = 1_000;
+pub const MINUTES_MAX: usize = 3_000;
+pub const ACTIONS_MAX: usize = 20;
 /// A conference lasts between 5 minutes and 8 hours.
 pub const DURATION_MIN: i64 = 5;
 pub const DURATION_MAX: i64 = 480;
@@ -228,10 +230,10 @@ pub struct Minutes {
 
 fn long_text(code: &'static str, field: &str, text: Option<String>) -> Result<Option<String>> {
     let text = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    if text.as_ref().is_some_and(|t| t.len() > MINUTES_MAX) {
+    if text.as_ref().is_some_and(|t| t.chars().count() > MINUTES_MAX) {
         return Err(Error::invalid(
             code,
-            format!("{field} must be at most {MINUTES_MAX} bytes"),
+            format!("{field} must be at most {MINUTES_MAX} characters"),
         ));
     }
     Ok(text)

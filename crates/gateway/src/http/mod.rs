@@ -18,3 +18,5 @@ pub mod patients;
 pub mod rights;
 pub mod schemas;
 pub mod wire;
+// Case conferences (issue 13)
+pub mod case_conferences;
