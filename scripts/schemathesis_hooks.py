@@ -60,6 +60,10 @@ REFUSED_BY_FACTS = {
     "auth.state_mismatch",
     # 410: the patient was erased (by an admin, earlier in the run); like a 404.
     "patient.erased",
+    # Case conferences (issue 13): an account id that names nobody (yet); a quorum
+    # asking for more distinct professions than participants (a rule between fields).
+    "case_conference.unknown_account",
+    "case_conference.invalid_quorum",
 }
 
 

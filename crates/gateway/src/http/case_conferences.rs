@@ -15,13 +15,13 @@ use cordee_pathway::case_conference::{
 use cordee_pathway::ids::{AccountId, CaseConferenceId, CaseId, PatientId};
 use cordee_pathway::policy::Category;
 use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::schemas;
-use super::wire::{parse_cursor, parse_ts, ts, ts_opt};
+use super::wire::{integral, parse_cursor, parse_ts, ts, ts_opt};
 use crate::auth::Authenticated;
 use crate::clock::Now;
 use crate::error::{ApiError, Problem};
@@ -79,7 +79,7 @@ fn question_schema() -> Object {
 
 fn long_schema() -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::String)
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(MINUTES_MAX))
         .description(Some("At most 3,000 characters; blank means none"))
         .build()
@@ -87,7 +87,7 @@ fn long_schema() -> Object {
 
 fn place_schema() -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::String)
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(PLACE_MAX))
         .description(Some("A room or a visio link, at most 500 characters; blank means none"))
         .build()
@@ -104,10 +104,12 @@ fn cursor_schema() -> Object {
 #[serde(deny_unknown_fields)]
 pub struct QuorumBody {
     /// `rcp`: attending médecins needed; `concertation`: attending participants.
+    #[serde(deserialize_with = "integral")]
     #[schema(minimum = 1, maximum = 100)]
     pub min_participants: i64,
     /// `rcp`: distinct specialties among them; `concertation`: distinct professions.
     /// At most `min_participants` (422 `case_conference.invalid_quorum`).
+    #[serde(deserialize_with = "integral")]
     #[schema(minimum = 0, maximum = 100)]
     pub min_professions: i64,
 }
@@ -254,17 +256,15 @@ async fn list(
     let from = params
         .from
         .as_deref()
-        .filter(|t| !t.is_empty())
         .map(|t| parse_ts("from", t))
         .transpose()?;
     let to = params
         .to
         .as_deref()
-        .filter(|t| !t.is_empty())
         .map(|t| parse_ts("to", t))
         .transpose()?;
     let mine = match params.mine.as_deref() {
-        None | Some("") | Some("false") => false,
+        None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
             return Err(ApiError::unprocessable(
@@ -303,10 +303,11 @@ pub struct ConferenceBody {
     pub kind: String,
     #[schema(format = DateTime)]
     pub scheduled_at: String,
+    #[serde(deserialize_with = "integral")]
     #[schema(minimum = 5, maximum = 480)]
     pub duration_minutes: i64,
     #[serde(default)]
-    #[schema(schema_with = place_schema, nullable)]
+    #[schema(schema_with = place_schema)]
     pub place: Option<String>,
     /// Defaults to you; the chair joins the participants.
     #[serde(default)]
@@ -379,6 +380,18 @@ async fn get_one(
     Ok(Json(state.store.case_conference(&actor, id).await?.into()))
 }
 
+/// An optional integer as JSON Schema means one (`3` or `3.0`); null reads as absent.
+fn integral_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "integral")] i64);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
+}
+
+/// A member that may be absent but, when present, is not null.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
 /// `null` and absence differ: `"place": null` removes the place.
 fn some_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
@@ -387,31 +400,31 @@ fn some_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConferencePatchBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = title_schema)]
     pub title: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = kind_schema)]
     pub kind: Option<String>,
     #[serde(default)]
     #[schema(format = DateTime)]
     pub scheduled_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral_opt")]
     #[schema(minimum = 5, maximum = 480)]
     pub duration_minutes: Option<i64>,
     #[serde(default, deserialize_with = "some_nullable")]
-    #[schema(schema_with = place_schema, nullable)]
+    #[schema(schema_with = place_schema)]
     pub place: Option<Option<String>>,
     #[serde(default)]
     #[schema(value_type = Option<uuid::Uuid>)]
     pub chair_id: Option<String>,
     #[serde(default)]
     pub quorum: Option<QuorumBody>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     #[schema(schema_with = cancel_schema)]
     pub status: Option<String>,
     /// The version you read (409 `case_conference.version_conflict` if it changed).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "integral_opt")]
     #[schema(minimum = 1)]
     pub version: Option<i64>,
 }
@@ -748,13 +761,13 @@ async fn get_case(
 #[serde(deny_unknown_fields)]
 pub struct MinutesBody {
     #[serde(default)]
-    #[schema(schema_with = long_schema, nullable)]
+    #[schema(schema_with = long_schema)]
     pub summary: Option<String>,
     #[serde(default)]
-    #[schema(schema_with = long_schema, nullable)]
+    #[schema(schema_with = long_schema)]
     pub proposal: Option<String>,
     #[serde(default)]
-    #[schema(schema_with = long_schema, nullable)]
+    #[schema(schema_with = long_schema)]
     pub decision: Option<String>,
     /// The professional who follows the decision up (notified at validation).
     #[serde(default)]

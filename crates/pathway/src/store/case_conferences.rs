@@ -107,6 +107,13 @@ impl Store {
         let id = CaseConferenceId::new();
         let chair = input.chair_id.unwrap_or(actor.account_id);
         let mut tx = self.begin().await?;
+        let known: Option<(String,)> = sqlx::query_as("select id from accounts where id = $1")
+            .bind(chair.as_text())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(unknown_account("chair_id"));
+        }
         let key = self
             .create_data_key(&mut tx, &conference_owner(id), now)
             .await?;
