@@ -21,3 +21,5 @@ mod support;
 mod tls;
 mod web;
 mod web_directory;
+// Case conferences (issue 13)
+mod case_conferences;
