@@ -23,3 +23,4 @@ mod web;
 mod web_directory;
 // Case conferences (issue 13)
 mod case_conferences;
+mod web_conferences;

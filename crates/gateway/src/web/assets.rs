@@ -65,6 +65,8 @@ assets!(
     "vendor/hooks.js",
     "vendor/htm.js",
     "vendor/preact.js",
+    // Case conferences (issue 13)
+    "screens/conferences.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

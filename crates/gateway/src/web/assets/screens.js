@@ -10,5 +10,9 @@ import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
 import * as directory from './screens/directory.js';
 import * as cpts from './screens/cpts.js';
+// Case conferences (issue 13)
+import * as conferences from './screens/conferences.js';
 
-export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts];
+export const SCREENS = [messages, newConversation, patients, newPatient, notifications, account, directory, cpts,
+  // Case conferences (issue 13)
+  conferences];

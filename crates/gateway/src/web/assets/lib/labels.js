@@ -52,6 +52,10 @@ export const OUTCOMES = { allowed: 'Autorisé', denied: 'Refusé', failed: 'Éch
 export const NOTIFICATIONS = {
   'care_team.added': 'Vous avez été ajouté·e à l’équipe de soins d’un patient',
   'break_glass.granted': 'Accès en urgence (bris de glace) au dossier d’un de vos patients',
+  // Case conferences (issue 13)
+  'case_conference.invited': 'Vous êtes invité·e à une concertation',
+  'case_conference.follow_up': 'Vous êtes chargé·e du suivi d’une décision de concertation',
+  'case_conference.task_assigned': 'Une concertation vous a confié une action',
 };
 
 const ACTIONS = {
@@ -134,6 +138,19 @@ const ERRORS = {
   'me.exercice_unknown': 'Cet exercice n’existe pas dans votre profil.',
   'route.not_found': 'Cette fonction n’est pas disponible sur ce serveur.',
   'policy.denied': 'Accès refusé.',
+  // Case conferences (issue 13)
+  'case_conference.not_found': 'Concertation introuvable ou accès non autorisé.',
+  'case_conference.quorum_not_met': 'Quorum non atteint.',
+  'case_conference.validated': 'Cette concertation est validée : son compte rendu ne peut plus changer.',
+  'case_conference.cancelled': 'Cette concertation est annulée.',
+  'case_conference.patient_objected': 'Le patient s’est opposé à la discussion de son dossier en concertation.',
+  'case_conference.duplicate_case': 'Ce patient est déjà à l’ordre du jour.',
+  'case_conference.chair_only': 'Seul·e le·la président·e (ou la coordination) rédige le compte rendu.',
+  'case_conference.managers_only': 'Seuls l’organisateur, le·la président·e et la coordination modifient la concertation.',
+  'case_conference.organisers_only': 'Votre profil ne permet pas d’organiser une concertation.',
+  'case_conference.not_started': 'La concertation n’a pas encore commencé.',
+  'case_conference.version_conflict': 'La concertation a changé entre-temps : rechargez la page.',
+  'case_conference.unknown_account': 'Ce compte n’existe pas.',
 };
 
 /** A French sentence for an error from `api.js` (or anything thrown). */
@@ -148,3 +165,7 @@ export function errorText(error) {
   if (error.status >= 500) return 'Le serveur a rencontré une erreur ; réessayez dans un instant.';
   return error.message ? `Erreur : ${error.message}` : 'Une erreur est survenue.';
 }
+
+// Case conferences (issue 13)
+export const CONFERENCE_KINDS = { rcp: 'RCP', concertation: 'Concertation pluriprofessionnelle' };
+export const CONFERENCE_STATUSES = { planned: 'Planifiée', validated: 'Validée', cancelled: 'Annulée' };
