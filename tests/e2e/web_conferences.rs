@@ -143,3 +143,39 @@ async fn the_chair_runs_a_concertation_from_the_agenda_to_the_printable_record()
     phone.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_has_a_validated_concertation_and_an_rcp_next_week() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, now)
+            .await
+            .unwrap()
+    );
+    let gp = app.login("gp-martin").await;
+    let agenda: Value = gp.get("/v1/case-conferences").await.json().await.unwrap();
+    let items = agenda["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{agenda}");
+    assert_eq!(items[0]["status"], "validated");
+    assert_eq!(items[1]["status"], "planned");
+    assert_eq!(items[1]["kind"], "rcp");
+    assert_eq!(items[1]["case_count"], 2);
+    let id = items[0]["id"].as_str().unwrap();
+    let record: Value = gp
+        .get(&format!("/v1/case-conferences/{id}/record"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["hash"], items[0]["record_hash"]);
+    let nurse = app.login("nurse-bernard").await;
+    let mine: Value = nurse
+        .get("/v1/case-conferences?mine=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    app.stop().await;
+}

@@ -413,6 +413,21 @@ impl Seeder<'_> {
             false,
         )
         .await?;
+        // Case conferences (issue 13)
+        crate::demo_conferences::seed(
+            self.store,
+            &crate::demo_conferences::Cast {
+                gp: &p.gp,
+                nurse: &p.nurse,
+                pharmacist: &p.pharmacist,
+                physio: &p.physio,
+                coordinator: &p.coordinator,
+            },
+            jeanne,
+            henri,
+            self.clock.end,
+        )
+        .await?;
         Ok(())
     }
 

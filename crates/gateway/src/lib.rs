@@ -33,6 +33,8 @@ pub mod stream;
 pub mod telemetry;
 pub mod tls;
 pub mod web;
+// Case conferences (issue 13)
+pub mod demo_conferences;
 
 use std::future::Future;
 use std::time::Duration;
