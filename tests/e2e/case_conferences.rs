@@ -52,7 +52,10 @@ async fn a_concertation_from_the_agenda_to_the_hashed_record() {
     )
     .await;
     let id = c["id"].as_str().unwrap().to_string();
-    assert_eq!(c["quorum"], json!({ "min_participants": 3, "min_professions": 3 }));
+    assert_eq!(
+        c["quorum"],
+        json!({ "min_participants": 3, "min_professions": 3 })
+    );
     assert_eq!(c["status"], "planned");
     for who in [&nurse, &pharma] {
         ok(
@@ -92,9 +95,7 @@ async fn a_concertation_from_the_agenda_to_the_hashed_record() {
     )
     .await;
     problem(
-        pharma
-            .get("/v1/case-conferences?from=demain")
-            .await,
+        pharma.get("/v1/case-conferences?from=demain").await,
         422,
         "request.invalid_time",
     )
@@ -157,7 +158,9 @@ async fn a_concertation_from_the_agenda_to_the_hashed_record() {
     .await;
     assert_eq!(written["tasks"].as_array().unwrap().len(), 1);
     problem(
-        pharma.put_json(&case_path, &json!({ "summary": "x" })).await,
+        pharma
+            .put_json(&case_path, &json!({ "summary": "x" }))
+            .await,
         403,
         "case_conference.chair_only",
     )
@@ -181,7 +184,10 @@ async fn a_concertation_from_the_agenda_to_the_hashed_record() {
     for who in [&gp, &nurse, &pharma] {
         ok(
             gp.put_json(
-                &format!("/v1/case-conferences/{id}/participants/{}/attendance", who.id),
+                &format!(
+                    "/v1/case-conferences/{id}/participants/{}/attendance",
+                    who.id
+                ),
                 &json!({ "attended": true }),
             )
             .await,
@@ -235,7 +241,10 @@ async fn a_concertation_from_the_agenda_to_the_hashed_record() {
     // Immutable.
     problem(
         coord
-            .patch_json(&format!("/v1/case-conferences/{id}"), &json!({ "title": "Autre" }))
+            .patch_json(
+                &format!("/v1/case-conferences/{id}"),
+                &json!({ "title": "Autre" }),
+            )
             .await,
         409,
         "case_conference.validated",

@@ -66,7 +66,10 @@ async fn the_chair_runs_a_concertation_from_the_agenda_to_the_printable_record()
     phone.login(&app, "gp-martin").await;
     phone.goto(&app.url("/#/concertations")).await;
     phone
-        .wait_text(&format!("a[data-conference='{id}']"), "Concertation maintien à domicile")
+        .wait_text(
+            &format!("a[data-conference='{id}']"),
+            "Concertation maintien à domicile",
+        )
         .await;
     phone.screenshot("30-concertations-agenda").await;
     phone
@@ -78,7 +81,9 @@ async fn the_chair_runs_a_concertation_from_the_agenda_to_the_printable_record()
     phone
         .wait_text("[data-case]", "Maintien à domicile possible ?")
         .await;
-    phone.wait_text("[data-conference-view]", "Participants").await;
+    phone
+        .wait_text("[data-conference-view]", "Participants")
+        .await;
     phone.screenshot("31-concertation").await;
 
     // The chair writes the minutes.
@@ -102,7 +107,10 @@ async fn the_chair_runs_a_concertation_from_the_agenda_to_the_printable_record()
     phone.eval("window.confirm = () => true; return true").await;
     click(&phone, "button[data-validate]").await;
     phone
-        .wait_text("[data-conference-view] .error", "Quorum non atteint : il manque 3 participant(s) présent(s)")
+        .wait_text(
+            "[data-conference-view] .error",
+            "Quorum non atteint : il manque 3 participant(s) présent(s)",
+        )
         .await;
     // Attendance ticked by the chair.
     for who in [&gp.id, &nurse.id, &pharma.id] {
@@ -127,7 +135,10 @@ async fn the_chair_runs_a_concertation_from_the_agenda_to_the_printable_record()
         .goto(&app.url(&format!("/#/concertations/{id}/compte-rendu")))
         .await;
     phone
-        .wait_text("article.record", "Maintien à domicile avec passage infirmier")
+        .wait_text(
+            "article.record",
+            "Maintien à domicile avec passage infirmier",
+        )
         .await;
     let hash = phone
         .eval("return document.querySelector('[data-hash]').textContent")

@@ -4,9 +4,7 @@
 
 use cordee_pathway::Millis;
 use cordee_pathway::account::Actor;
-use cordee_pathway::case_conference::{
-    Action, ConferenceInput, ConferenceKind, Minutes, Quorum,
-};
+use cordee_pathway::case_conference::{Action, ConferenceInput, ConferenceKind, Minutes, Quorum};
 use cordee_pathway::ids::PatientId;
 use cordee_pathway::policy::Category;
 use cordee_pathway::store::Store;

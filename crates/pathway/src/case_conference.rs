@@ -120,7 +120,10 @@ impl ConferenceInput {
             .place
             .map(|p| p.trim().to_string())
             .filter(|p| !p.is_empty());
-        if place.as_ref().is_some_and(|p| p.chars().count() > PLACE_MAX) {
+        if place
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > PLACE_MAX)
+        {
             return Err(Error::invalid(
                 "case_conference.invalid_place",
                 format!("place must be at most {PLACE_MAX} characters"),
@@ -230,7 +233,10 @@ pub struct Minutes {
 
 fn long_text(code: &'static str, field: &str, text: Option<String>) -> Result<Option<String>> {
     let text = text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    if text.as_ref().is_some_and(|t| t.chars().count() > MINUTES_MAX) {
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MINUTES_MAX)
+    {
         return Err(Error::invalid(
             code,
             format!("{field} must be at most {MINUTES_MAX} characters"),

@@ -50,15 +50,24 @@ fn kind_schema() -> Object {
 }
 
 fn status_schema() -> Object {
-    schemas::words(ConferenceStatus::NAMES, "`planned` until validated or cancelled")
+    schemas::words(
+        ConferenceStatus::NAMES,
+        "`planned` until validated or cancelled",
+    )
 }
 
 fn cancel_schema() -> Object {
-    schemas::words(&["cancelled"], "Cancels the conference (validation is POST …/validate)")
+    schemas::words(
+        &["cancelled"],
+        "Cancels the conference (validation is POST …/validate)",
+    )
 }
 
 fn category_schema() -> Object {
-    schemas::words(Category::NAMES, "The task's category (the matrix applies to it)")
+    schemas::words(
+        Category::NAMES,
+        "The task's category (the matrix applies to it)",
+    )
 }
 
 fn text_schema(max: usize, description: &str) -> Object {
@@ -74,7 +83,10 @@ fn title_schema() -> Object {
 }
 
 fn question_schema() -> Object {
-    text_schema(QUESTION_MAX, "The question asked: 1 to 1,000 characters once trimmed")
+    text_schema(
+        QUESTION_MAX,
+        "The question asked: 1 to 1,000 characters once trimmed",
+    )
 }
 
 fn long_schema() -> Object {
@@ -89,7 +101,9 @@ fn place_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(PLACE_MAX))
-        .description(Some("A room or a visio link, at most 500 characters; blank means none"))
+        .description(Some(
+            "A room or a visio link, at most 500 characters; blank means none",
+        ))
         .build()
 }
 
@@ -220,7 +234,10 @@ pub struct ConferenceList {
 }
 
 fn mine_schema() -> Object {
-    schemas::words(&["true", "false"], "`true`: only the conferences you take part in or chair")
+    schemas::words(
+        &["true", "false"],
+        "`true`: only the conferences you take part in or chair",
+    )
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -321,8 +338,11 @@ pub struct ConferenceBody {
 
 fn account_field(field: &'static str, text: &str) -> Result<AccountId, ApiError> {
     AccountId::parse(text).ok_or_else(|| {
-        ApiError::unprocessable("request.invalid_field", format!("{field} must be an account id"))
-            .with_extra(serde_json::json!({ "field": field }))
+        ApiError::unprocessable(
+            "request.invalid_field",
+            format!("{field} must be an account id"),
+        )
+        .with_extra(serde_json::json!({ "field": field }))
     })
 }
 
@@ -464,7 +484,14 @@ async fn update(
         status: body
             .status
             .as_deref()
-            .map(|s| super::wire::parse_enum("status", s, |s| (s == "cancelled").then_some(ConferenceStatus::Cancelled), &["cancelled"]))
+            .map(|s| {
+                super::wire::parse_enum(
+                    "status",
+                    s,
+                    |s| (s == "cancelled").then_some(ConferenceStatus::Cancelled),
+                    &["cancelled"],
+                )
+            })
             .transpose()?,
         version: body.version,
     };
@@ -880,10 +907,10 @@ pub struct RecordOut {
 
 fn record_out(record: Record, hash: String) -> Result<RecordOut, ApiError> {
     let bytes = record.canonical()?;
-    let canonical = String::from_utf8(bytes)
-        .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    let value = serde_json::to_value(&record)
-        .map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
+    let canonical =
+        String::from_utf8(bytes).map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
+    let value =
+        serde_json::to_value(&record).map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
     Ok(RecordOut {
         record: value,
         canonical,
@@ -905,10 +932,7 @@ async fn record(
     Authenticated(actor): Authenticated,
     ApiPath(id): ApiPath<CaseConferenceId>,
 ) -> Result<Json<RecordOut>, ApiError> {
-    let (record, hash) = state
-        .store
-        .case_conference_record(&actor, id, now)
-        .await?;
+    let (record, hash) = state.store.case_conference_record(&actor, id, now).await?;
     Ok(Json(record_out(record, hash)?))
 }
 

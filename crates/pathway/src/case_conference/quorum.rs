@@ -250,7 +250,10 @@ mod tests {
                 (parts, profs),
                 "row {i}: {kind} {attendees:?}"
             );
-            assert_eq!(require(kind, quorum, &attendees).is_ok(), parts + profs == 0);
+            assert_eq!(
+                require(kind, quorum, &attendees).is_ok(),
+                parts + profs == 0
+            );
         }
     }
 
@@ -265,7 +268,13 @@ mod tests {
 
     #[test]
     fn quorums_are_checked() {
-        for (p, d, ok) in [(3, 3, true), (0, 0, false), (2, 3, false), (101, 1, false), (1, 0, true)] {
+        for (p, d, ok) in [
+            (3, 3, true),
+            (0, 0, false),
+            (2, 3, false),
+            (101, 1, false),
+            (1, 0, true),
+        ] {
             let q = Quorum {
                 min_participants: p,
                 min_professions: d,

@@ -158,11 +158,7 @@ impl Store {
     }
 
     /// One conference the actor takes part in or manages (404 otherwise).
-    pub async fn case_conference(
-        &self,
-        actor: &Actor,
-        id: CaseConferenceId,
-    ) -> Result<Conference> {
+    pub async fn case_conference(&self, actor: &Actor, id: CaseConferenceId) -> Result<Conference> {
         let mut conn = self.db.reader().acquire().await?;
         let conference = self
             .load_conference(&mut conn, id)
@@ -628,11 +624,12 @@ impl Store {
             })
             .collect();
         quorum::require(conference.kind, conference.quorum, &attendees)?;
-        let ids: Vec<(String,)> =
-            sqlx::query_as("select id from case_conference_cases where conference_id = $1 order by id")
-                .bind(id.as_text())
-                .fetch_all(&mut *tx)
-                .await?;
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "select id from case_conference_cases where conference_id = $1 order by id",
+        )
+        .bind(id.as_text())
+        .fetch_all(&mut *tx)
+        .await?;
         let mut cases = Vec::with_capacity(ids.len());
         for (case,) in &ids {
             let case = CaseId::parse(case).ok_or_else(not_found)?;
@@ -658,12 +655,14 @@ impl Store {
             let key = self
                 .data_key_in(&mut tx, &patient_owner(case.patient_id))
                 .await?;
-            sqlx::query("update case_conference_cases set entry_id = $1, record = $2 where id = $3")
-                .bind(entry.as_text())
-                .bind(seal_json(&key, CASES, &case.id.as_text(), "record", part)?)
-                .bind(case.id.as_text())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "update case_conference_cases set entry_id = $1, record = $2 where id = $3",
+            )
+            .bind(entry.as_text())
+            .bind(seal_json(&key, CASES, &case.id.as_text(), "record", part)?)
+            .bind(case.id.as_text())
+            .execute(&mut *tx)
+            .await?;
             let tasks = self
                 .actions_to_tasks(&mut tx, case.id, case.patient_id, now)
                 .await?;
@@ -771,8 +770,8 @@ impl Store {
         let mut events = Vec::new();
         for row in &rows {
             let case: String = row.try_get("id")?;
-            let patient = PatientId::parse(&row.try_get::<String, _>("patient_id")?)
-                .ok_or_else(not_found)?;
+            let patient =
+                PatientId::parse(&row.try_get::<String, _>("patient_id")?).ok_or_else(not_found)?;
             let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("record")? else {
                 continue;
             };
@@ -817,10 +816,7 @@ impl Store {
         .bind(id.as_text())
         .execute(&mut **tx)
         .await?;
-        let conference = self
-            .load_conference(tx, id)
-            .await?
-            .ok_or_else(not_found)?;
+        let conference = self.load_conference(tx, id).await?.ok_or_else(not_found)?;
         if !may_see(actor, &conference) {
             return Err(not_found());
         }
@@ -830,10 +826,7 @@ impl Store {
                     "case_conference.validated",
                     "the conference is validated: its record is immutable (a correction is a new record)",
                 ),
-                _ => Error::conflict(
-                    "case_conference.cancelled",
-                    "the conference is cancelled",
-                ),
+                _ => Error::conflict("case_conference.cancelled", "the conference is cancelled"),
             });
         }
         Ok(conference)
@@ -994,11 +987,12 @@ impl Store {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-        let case_count: i64 =
-            sqlx::query_scalar("select count(*) from case_conference_cases where conference_id = $1")
-                .bind(&text)
-                .fetch_one(&mut *conn)
-                .await?;
+        let case_count: i64 = sqlx::query_scalar(
+            "select count(*) from case_conference_cases where conference_id = $1",
+        )
+        .bind(&text)
+        .fetch_one(&mut *conn)
+        .await?;
         Ok(Conference {
             id,
             title,

@@ -111,7 +111,10 @@ async fn the_whole_flow_from_the_agenda_to_the_sealed_record() {
         limit: 50,
     };
     assert_eq!(
-        s.case_conferences(&onco, &agenda(true)).await.unwrap().len(),
+        s.case_conferences(&onco, &agenda(true))
+            .await
+            .unwrap()
+            .len(),
         1
     );
     assert!(
@@ -226,7 +229,10 @@ async fn the_whole_flow_from_the_agenda_to_the_sealed_record() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "case_conference.quorum_not_met");
-    assert!(err.to_string().contains("3 more attending médecin"), "{err}");
+    assert!(
+        err.to_string().contains("3 more attending médecin"),
+        "{err}"
+    );
     assert_eq!(rcp_entries(s, &p.id.as_text()).await, 0);
     for (who, attended) in [(&gp, true), (&onco, true), (&nurse, true), (&cardio, false)] {
         s.set_case_conference_attendance(&gp, c.id, who.account_id, attended, during)
@@ -245,10 +251,7 @@ async fn the_whole_flow_from_the_agenda_to_the_sealed_record() {
     s.set_case_conference_attendance(&gp, c.id, cardio.account_id, true, during)
         .await
         .unwrap();
-    let done = s
-        .validate_case_conference(&gp, c.id, during)
-        .await
-        .unwrap();
+    let done = s.validate_case_conference(&gp, c.id, during).await.unwrap();
     assert_eq!(done.status, ConferenceStatus::Validated);
     let hash = done.record_hash.clone().unwrap();
     assert_eq!(hash.len(), 64);
@@ -523,11 +526,10 @@ async fn concurrent_validations_of_the_same_conference_one_wins() {
     );
     let loser = results.into_iter().find_map(|r| r.err()).unwrap();
     assert_eq!(loser.code(), "case_conference.validated");
-    let entries: i64 =
-        sqlx::query_scalar("select count(*) from entries where category = 'rcp'")
-            .fetch_one(s.db().reader())
-            .await
-            .unwrap();
+    let entries: i64 = sqlx::query_scalar("select count(*) from entries where category = 'rcp'")
+        .fetch_one(s.db().reader())
+        .await
+        .unwrap();
     assert_eq!(entries, 1, "one validation, one entry per case");
 }
 
