@@ -561,3 +561,57 @@ async fn an_edit_racing_a_validation_is_never_lost() {
         }
     }
 }
+
+/// A failure in the middle of a validation (the second case's entry cannot be
+/// written) leaves nothing: no entry, no handed-over action, still planned, no hash.
+#[tokio::test]
+async fn a_validation_that_fails_midway_leaves_everything_as_it_was() {
+    use cordee_pathway::store::Backend;
+    let f = fresh_store().await;
+    let s = &f.store;
+    let (gp, id, at, _) = ready(s).await;
+    let second = patient_by(s, &gp, "Deuxième", None, None).await;
+    s.add_case_conference_case(&gp, id, second.id, "Avis ?", now())
+        .await
+        .unwrap();
+    let trap = match s.db().backend() {
+        Backend::Sqlite => format!(
+            "create trigger trap before insert on entries when new.patient_id = '{}' \
+             begin select raise(abort, 'trap'); end;",
+            second.id
+        ),
+        Backend::Postgres => format!(
+            "create function trap() returns trigger language plpgsql as $$ begin \
+             if new.patient_id = '{}' then raise exception 'trap'; end if; return new; end $$; \
+             create trigger trap before insert on entries for each row execute function trap();",
+            second.id
+        ),
+    };
+    sqlx::raw_sql(sqlx::AssertSqlSafe(trap))
+        .execute(s.db().writer())
+        .await
+        .unwrap();
+    assert!(s.validate_case_conference(&gp, id, at).await.is_err());
+    let c = s.case_conference(&gp, id).await.unwrap();
+    assert_eq!(c.status, ConferenceStatus::Planned);
+    assert_eq!(c.record_hash, None);
+    let entries: i64 = sqlx::query_scalar("select count(*) from entries where category = 'rcp'")
+        .fetch_one(s.db().reader())
+        .await
+        .unwrap();
+    assert_eq!(entries, 0, "the first case's entry rolled back too");
+    let notified: i64 = sqlx::query_scalar(
+        "select count(*) from notifications where kind in ('case_conference.follow_up', 'case_conference.task_assigned')",
+    )
+    .fetch_one(s.db().reader())
+    .await
+    .unwrap();
+    assert_eq!(notified, 0);
+    let entered: i64 = sqlx::query_scalar(
+        "select count(*) from case_conference_cases where entry_id is not null",
+    )
+    .fetch_one(s.db().reader())
+    .await
+    .unwrap();
+    assert_eq!(entered, 0);
+}
