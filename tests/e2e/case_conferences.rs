@@ -238,6 +238,13 @@ async fn a_concertation_from_the_agenda_to_the_hashed_record() {
         "{notes}"
     );
 
+    // The patient's export holds the case with its minutes.
+    let export = get(&gp, &format!("/v1/patients/{patient}/export")).await;
+    assert_eq!(
+        export["case_conference_cases"][0]["decision"],
+        "Maintien à domicile avec passage IDE"
+    );
+
     // Immutable.
     problem(
         coord

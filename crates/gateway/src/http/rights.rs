@@ -488,6 +488,9 @@ pub struct ExportOut {
     /// Every conversation about the patient, with its messages (deleted ones as
     /// tombstones): they are part of the file.
     pub conversations: Vec<ThreadExport>,
+    // Case conferences (issue 13)
+    /// The cases discussed in case conferences, with the minutes and actions.
+    pub case_conference_cases: Vec<super::case_conferences::CaseOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -542,6 +545,12 @@ async fn export(
                 created_at: ts(c.created_at),
                 messages: messages.iter().map(Into::into).collect(),
             })
+            .collect(),
+        // Case conferences (issue 13)
+        case_conference_cases: export
+            .case_conference_cases
+            .into_iter()
+            .map(Into::into)
             .collect(),
     };
     let mut response = Json(out).into_response();

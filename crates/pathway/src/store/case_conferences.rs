@@ -798,6 +798,28 @@ impl Store {
         Ok((record, conference.record_hash.unwrap_or_default()))
     }
 
+    /// Every case of a patient, for the patient's export (no access check: the
+    /// export has decided).
+    pub(crate) async fn cases_for_export(&self, patient: PatientId) -> Result<Vec<Case>> {
+        let mut conn = self.db.reader().acquire().await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "select conference_id, id from case_conference_cases where patient_id = $1 order by id",
+        )
+        .bind(patient.as_text())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut cases = Vec::with_capacity(rows.len());
+        for (conference, case) in &rows {
+            let (Some(conference), Some(case)) =
+                (CaseConferenceId::parse(conference), CaseId::parse(case))
+            else {
+                continue;
+            };
+            cases.push(self.load_case(&mut conn, conference, case).await?);
+        }
+        Ok(cases)
+    }
+
     // --- helpers ---------------------------------------------------------------
 
     /// Bumps the version of a planned conference (its row lock), then reads it: 404

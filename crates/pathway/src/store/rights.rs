@@ -72,6 +72,8 @@ pub struct Export {
         Vec<crate::conversation::Message>,
     )>,
     pub exported_at: Millis,
+    // Case conferences (issue 13): the cases discussed, with their minutes.
+    pub case_conference_cases: Vec<crate::case_conference::Case>,
 }
 
 const GRANTS: &str = "break_glass_grants";
@@ -808,6 +810,8 @@ impl Store {
                     entries.push(self.entry_for_export(&key, patient, id).await?);
                 }
                 let conversations = self.patient_threads(patient).await?;
+                // Case conferences (issue 13)
+                let case_conference_cases = self.cases_for_export(patient).await?;
                 let detail = format!(
                     "entries={} conversations={}",
                     entries.len(),
@@ -820,6 +824,7 @@ impl Store {
                     entries,
                     conversations,
                     exported_at: now,
+                    case_conference_cases,
                 })
                 .purpose(Purpose::PatientRight)
                 .detail(detail))
