@@ -633,7 +633,12 @@ impl Store {
         let mut cases = Vec::with_capacity(ids.len());
         for (case,) in &ids {
             let case = CaseId::parse(case).ok_or_else(not_found)?;
-            cases.push(self.load_case(&mut tx, id, case).await?);
+            match self.load_case(&mut tx, id, case).await {
+                Ok(c) => cases.push(c),
+                // A patient erased meanwhile: nothing of them goes into the record.
+                Err(Error::Erased) => continue,
+                Err(e) => return Err(e),
+            }
         }
         let record = Record::build(&conference, &cases, actor.account_id, now);
         let hash = record.hash()?;
