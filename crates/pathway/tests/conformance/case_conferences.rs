@@ -607,11 +607,10 @@ async fn a_validation_that_fails_midway_leaves_everything_as_it_was() {
     .await
     .unwrap();
     assert_eq!(notified, 0);
-    let entered: i64 = sqlx::query_scalar(
-        "select count(*) from case_conference_cases where entry_id is not null",
-    )
-    .fetch_one(s.db().reader())
-    .await
-    .unwrap();
+    let entered: i64 =
+        sqlx::query_scalar("select count(*) from case_conference_cases where entry_id is not null")
+            .fetch_one(s.db().reader())
+            .await
+            .unwrap();
     assert_eq!(entered, 0);
 }
