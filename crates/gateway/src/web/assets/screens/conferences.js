@@ -9,7 +9,8 @@ import { dateAndTime, birthDate, personLabel } from '../lib/format.js';
 import { CATEGORIES, CONFERENCE_KINDS, CONFERENCE_STATUSES } from '../lib/labels.js';
 
 export const route = '/concertations/:id?/:view?';
-export const nav = { label: 'Concertations', icon: 'people', order: 3.6 };
+// A short label: the phone's bottom bar holds six tabs at 360 px.
+export const nav = { label: 'RCP', icon: 'people', order: 3.6 };
 
 const PROFESSIONS = {
   10: 'Médecin', 21: 'Pharmacien', 40: 'Chirurgien-dentiste', 50: 'Sage-femme', 60: 'Infirmier',
@@ -82,7 +83,7 @@ function Agenda() {
   const items = page ? page.items : [];
   const upcoming = items.filter((c) => c.status === 'planned' && c.scheduled_at >= now.slice(0, 10));
   const others = items.filter((c) => !upcoming.includes(c));
-  const row = (c) => html`<li><a class="row" href=${`#/concertations/${c.id}`} data-conference=${c.id}>
+  const row = (c) => html`<li><a class="agenda-item" href=${`#/concertations/${c.id}`} data-conference=${c.id}>
       <strong>${c.title}</strong><br />
       <span class="muted">${CONFERENCE_KINDS[c.kind]} · ${dateAndTime(c.scheduled_at)} · ${c.participants.length} participant(s) · ${c.case_count} cas · ${CONFERENCE_STATUSES[c.status]}</span>
     </a></li>`;
