@@ -95,6 +95,10 @@ REFUSED_BY_FACTS = {
     "task.due_in_past",
     "task.due_too_far",
     "task.reason_required",
+    # Case conferences (issue 13): an account id that names nobody (yet); a quorum
+    # asking for more distinct professions than participants (a rule between fields).
+    "case_conference.unknown_account",
+    "case_conference.invalid_quorum",
 }
 
 

@@ -234,3 +234,69 @@ async fn only_the_coordination_reads_it_and_bad_input_changes_nothing() {
     assert_eq!(set["items"].as_array().unwrap().len(), 13);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_demo_report_measures_every_module() {
+    let app = spawn_app().await;
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
+            .await
+            .unwrap()
+    );
+    let coordinator = app.login("coord-garcia").await;
+    let report: Value = coordinator
+        .get("/v1/aci/report")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let value = |code: &str| -> Value {
+        report["missions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|m| m["indicators"].as_array().unwrap().iter())
+            .find(|i| i["code"] == code)
+            .map(|i| i["value"].clone())
+            .unwrap_or(Value::Null)
+    };
+    // The demo's modules, as their own routes show them.
+    let capacity: Value = coordinator
+        .get("/v1/gp-capacity")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let declared: i64 = capacity["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["accepting"] == true)
+        .map(|c| c["new_patients_per_month"].as_i64().unwrap())
+        .sum();
+    assert!(declared > 0, "{capacity}");
+    assert_eq!(value("capacite_medecins"), json!(declared), "{report}");
+    assert_eq!(value("adherents"), json!(6), "the demo's six members");
+    assert!(
+        value("pps_actifs").as_i64().unwrap() >= 1,
+        "Mme Durand's plan"
+    );
+    assert!(
+        value("concertations_validees").as_i64().unwrap() >= 1
+            || value("rcp_validees").as_i64().unwrap() >= 1,
+        "last month's concertation: {report}"
+    );
+    assert!(
+        value("actions_prevention").as_i64().unwrap() > 0,
+        "{report}"
+    );
+    assert!(value("structures_prevention").as_i64().unwrap() >= 1);
+    // Every indicator is measured (the crisis one belongs to a mission the demo CPTS
+    // did not choose, so it is not in the report).
+    for m in report["missions"].as_array().unwrap() {
+        for i in m["indicators"].as_array().unwrap() {
+            assert!(i["value"].is_i64(), "{i}");
+        }
+    }
+    app.stop().await;
+}

@@ -101,3 +101,31 @@ async fn message_cursors_are_cursors() {
     .await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_body_must_be_an_object_even_where_serde_would_read_an_array() {
+    let app = spawn_app().await;
+    let gp = app.login("gp-martin").await;
+    // Serde reads a struct from a sequence of its fields; no client means that.
+    let r = gp
+        .post_json("/v1/patients/search", &serde_json::json!([null, null, 5]))
+        .await;
+    let body = problem(r, 422, "request.invalid_field").await;
+    assert_eq!(body["detail"], "The JSON body must be an object.", "{body}");
+    // Still JSON syntax first, and an object still passes.
+    let r = gp
+        .client
+        .post(gp.url("/v1/patients/search"))
+        .header("x-csrf-token", &gp.csrf)
+        .header("content-type", "application/json")
+        .body("{\"q\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(r, 400, "request.malformed_json").await;
+    let r = gp
+        .post_json("/v1/patients/search", &serde_json::json!({ "limit": 5.0 }))
+        .await;
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}

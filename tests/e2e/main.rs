@@ -32,3 +32,6 @@ mod web_waiting;
 // Pathways, care plans and tasks (issue 12)
 mod care_plans;
 mod web_plans;
+// Case conferences (issue 13)
+mod case_conferences;
+mod web_conferences;

@@ -56,6 +56,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
         (name = "gp-capacity", description = "What each médecin généraliste declares they can take for the waiting list"),
         // Pathways, care plans and tasks (issue 12)
         (name = "care plans", description = "Territorial pathways, the patient's care plan (PPS), its reviews and tasks"),
+        // Case conferences (issue 13)
+        (name = "case conferences", description = "RCP and concertations: agenda, participants, cases, minutes, validation into the files, the hashed record"),
     )
 )]
 struct ApiDoc;
@@ -89,6 +91,8 @@ fn api_routes(demo: bool) -> OpenApiRouter<AppState> {
         .merge(http::pathways::router())
         .merge(http::care_plans::router())
         .merge(http::tasks::router())
+        // Case conferences (issue 13)
+        .merge(http::case_conferences::router())
         .merge(crate::stream::router());
     if demo {
         routes.merge(crate::sandbox::router())

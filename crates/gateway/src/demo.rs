@@ -433,6 +433,21 @@ impl Seeder<'_> {
         // Pathways, care plans and tasks (issue 12)
         let now = self.clock.tick(600);
         crate::demo_plans::seed(self.store, &p.coordinator, &p.gp, jeanne, now).await?;
+        // Case conferences (issue 13)
+        crate::demo_conferences::seed(
+            self.store,
+            &crate::demo_conferences::Cast {
+                gp: &p.gp,
+                nurse: &p.nurse,
+                pharmacist: &p.pharmacist,
+                physio: &p.physio,
+                coordinator: &p.coordinator,
+            },
+            jeanne,
+            henri,
+            self.clock.end,
+        )
+        .await?;
         Ok(())
     }
 

@@ -41,6 +41,8 @@ pub mod demo_campaigns;
 pub mod demo_waiting;
 // Pathways, care plans and tasks (issue 12)
 pub mod demo_plans;
+// Case conferences (issue 13)
+pub mod demo_conferences;
 
 use std::future::Future;
 use std::time::Duration;

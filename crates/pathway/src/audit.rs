@@ -104,6 +104,16 @@ text_enum! {
         TaskUpdate = "task.update",
         TaskUnassigned = "task.unassigned",
         // Case conferences (issue 13)
+        CaseConferenceCreate = "case_conference.create",
+        CaseConferenceUpdate = "case_conference.update",
+        CaseConferenceParticipantAdd = "case_conference.participant_add",
+        CaseConferenceParticipantRemove = "case_conference.participant_remove",
+        CaseConferenceAttendance = "case_conference.attendance",
+        CaseConferenceCaseAdd = "case_conference.case_add",
+        CaseConferenceCaseRead = "case_conference.case_read",
+        CaseConferenceMinutes = "case_conference.minutes",
+        CaseConferenceValidate = "case_conference.validate",
+        CaseConferenceRecordRead = "case_conference.record_read",
         // Waiting list (issue 14)
         WaitingListCreate = "waiting_list.create",
         WaitingListRead = "waiting_list.read",

@@ -33,6 +33,9 @@ text_enum! {
         CarePlan = "care_plan",
         Task = "task",
         // Case conferences (issue 13)
+        CaseConference = "case_conference",
+        CaseConferenceCase = "case_conference_case",
+        CaseConferenceParticipant = "case_conference_participant",
         // Waiting list (issue 14)
         WaitingRequest = "waiting_request",
         Proposal = "proposal",
@@ -73,6 +76,10 @@ impl Noun {
             Noun::Pathway => "pathway.not_found",
             Noun::CarePlan => "care_plan.not_found",
             Noun::Task => "task.not_found",
+            // Case conferences (issue 13)
+            Noun::CaseConference => "case_conference.not_found",
+            Noun::CaseConferenceCase => "case_conference.case_not_found",
+            Noun::CaseConferenceParticipant => "case_conference.participant_not_found",
         }
     }
 }

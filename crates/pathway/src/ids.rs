@@ -95,3 +95,6 @@ id_type!(
 id_type!(CarePlanId);
 id_type!(TaskId);
 id_type!(ReviewId);
+// Case conferences (issue 13)
+id_type!(CaseConferenceId);
+id_type!(CaseId);

@@ -50,6 +50,8 @@ pub mod calendar;
 pub mod care_plan;
 pub mod protocol;
 pub mod task;
+// Case conferences (issue 13)
+pub mod case_conference;
 
 pub use error::{Error, Result};
 pub use time::Millis;

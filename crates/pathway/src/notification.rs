@@ -21,6 +21,9 @@ text_enum! {
         CarePlanReviewDue = "care_plan.review_due",
         TaskUnassigned = "task.unassigned",
         // Case conferences (issue 13)
+        CaseConferenceInvited = "case_conference.invited",
+        CaseConferenceFollowUp = "case_conference.follow_up",
+        CaseConferenceTaskAssigned = "case_conference.task_assigned",
         // Waiting list (issue 14)
         WaitingListProposal = "waiting_list.proposal",
         WaitingListPlaced = "waiting_list.placed",

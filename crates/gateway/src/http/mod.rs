@@ -31,3 +31,5 @@ pub mod care_plans;
 pub mod pathways;
 pub mod plans_wire;
 pub mod tasks;
+// Case conferences (issue 13)
+pub mod case_conferences;

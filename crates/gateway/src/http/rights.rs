@@ -493,6 +493,9 @@ pub struct ExportOut {
     // Pathways, care plans and tasks (issue 12)
     /// Every care plan with its reviews, tasks and versions.
     pub care_plans: Vec<super::care_plans::PlanExportOut>,
+    // Case conferences (issue 13)
+    /// The cases discussed in case conferences, with the minutes and actions.
+    pub case_conference_cases: Vec<super::case_conferences::CaseOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -557,6 +560,12 @@ async fn export(
             .care_plans
             .into_iter()
             .map(|p| super::care_plans::PlanExportOut::new(p, export.exported_at))
+            .collect(),
+        // Case conferences (issue 13)
+        case_conference_cases: export
+            .case_conference_cases
+            .into_iter()
+            .map(Into::into)
             .collect(),
     };
     let mut response = Json(out).into_response();

@@ -82,6 +82,8 @@ assets!(
     "screens/patient-plan.js",
     "screens/tasks.js",
     "screens/pathways.js",
+    // Case conferences (issue 13)
+    "screens/conferences.js",
 );
 
 pub fn find(path: &str) -> Option<&'static Asset> {

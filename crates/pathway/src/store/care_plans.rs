@@ -487,7 +487,6 @@ impl Store {
     /// Adds tasks to the patient's active plan (the most recent one), opening a plan
     /// when there is none — for the case-conference workflow, inside its transaction
     /// (it decided who may, and audits). Assignees are checked like any task's.
-    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
     pub(crate) async fn add_tasks_to_active_plan(
         &self,
         tx: &mut Tx,

@@ -44,6 +44,9 @@ mod waiting_placement;
 mod care_plans;
 mod pathways;
 mod tasks;
+// Case conferences (issue 13)
+mod case_conference_tasks;
+mod case_conferences;
 
 use std::sync::Arc;
 

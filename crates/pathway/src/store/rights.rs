@@ -77,6 +77,8 @@ pub struct Export {
     // Pathways, care plans and tasks (issue 12)
     /// The care plans with their versions, reviews and tasks.
     pub care_plans: Vec<super::PlanExport>,
+    // Case conferences (issue 13): the cases discussed, with their minutes.
+    pub case_conference_cases: Vec<crate::case_conference::Case>,
 }
 
 const GRANTS: &str = "break_glass_grants";
@@ -817,6 +819,8 @@ impl Store {
                     .waiting_requests_of_patient(actor, patient, now)
                     .await?;
                 let care_plans = self.plans_for_export(&key, patient).await?;
+                // Case conferences (issue 13)
+                let case_conference_cases = self.cases_for_export(patient).await?;
                 let detail = format!(
                     "entries={} conversations={} care_plans={}",
                     entries.len(),
@@ -832,6 +836,7 @@ impl Store {
                     exported_at: now,
                     waiting_requests,
                     care_plans,
+                    case_conference_cases,
                 })
                 .purpose(Purpose::PatientRight)
                 .detail(detail))

@@ -24,3 +24,5 @@ mod campaigns;
 mod waiting_list;
 // Pathways, care plans and tasks (issue 12)
 mod care_plans;
+// Case conferences (issue 13)
+mod case_conferences;

@@ -22,6 +22,8 @@ import * as gpCapacity from './screens/gp-capacity.js';
 // Pathways, care plans and tasks (issue 12)
 import * as tasks from './screens/tasks.js';
 import * as pathways from './screens/pathways.js';
+// Case conferences (issue 13)
+import * as conferences from './screens/conferences.js';
 
 export const SCREENS = [
   messages, newConversation, patients, newPatient, notifications, account, directory, cpts, aci, more,
@@ -30,4 +32,6 @@ export const SCREENS = [
   waitingList, waitingRequest, gpCapacity,
   // Pathways, care plans and tasks (issue 12)
   tasks, pathways,
+  // Case conferences (issue 13)
+  conferences,
 ];

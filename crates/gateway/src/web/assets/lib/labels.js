@@ -60,6 +60,10 @@ export const NOTIFICATIONS = {
   // Pathways, care plans and tasks (issue 12)
   'care_plan.review_due': 'La date de revue d’un plan de soins dont vous êtes référent·e est dépassée',
   'task.unassigned': 'Une tâche d’un plan dont vous êtes référent·e est à réattribuer',
+  // Case conferences (issue 13)
+  'case_conference.invited': 'Vous êtes invité·e à une concertation',
+  'case_conference.follow_up': 'Vous êtes chargé·e du suivi d’une décision de concertation',
+  'case_conference.task_assigned': 'Une concertation vous a confié une action',
 };
 
 const ACTIONS = {
@@ -196,6 +200,19 @@ const ERRORS = {
   'task.finished': 'Cette tâche est terminée ou annulée.',
   'task.not_yours': 'Cette action revient à la personne assignée ou au référent du plan.',
   'task.invalid_transition': 'Ce changement d’état n’est pas possible.',
+  // Case conferences (issue 13)
+  'case_conference.not_found': 'Concertation introuvable ou accès non autorisé.',
+  'case_conference.quorum_not_met': 'Quorum non atteint.',
+  'case_conference.validated': 'Cette concertation est validée : son compte rendu ne peut plus changer.',
+  'case_conference.cancelled': 'Cette concertation est annulée.',
+  'case_conference.patient_objected': 'Le patient s’est opposé à la discussion de son dossier en concertation.',
+  'case_conference.duplicate_case': 'Ce patient est déjà à l’ordre du jour.',
+  'case_conference.chair_only': 'Seul·e le·la président·e (ou la coordination) rédige le compte rendu.',
+  'case_conference.managers_only': 'Seuls l’organisateur, le·la président·e et la coordination modifient la concertation.',
+  'case_conference.organisers_only': 'Votre profil ne permet pas d’organiser une concertation.',
+  'case_conference.not_started': 'La concertation n’a pas encore commencé.',
+  'case_conference.version_conflict': 'La concertation a changé entre-temps : rechargez la page.',
+  'case_conference.unknown_account': 'Ce compte n’existe pas.',
 };
 
 /** A French sentence for an error from `api.js` (or anything thrown). */
@@ -237,3 +254,6 @@ export const TASK_STATUSES = {
 export const PLAN_STATUSES = { active: 'Actif', suspended: 'Suspendu', closed: 'Clôturé' };
 
 export const TASK_SOURCES = { plan: 'Plan', pathway: 'Parcours', case_conference: 'Concertation' };
+// Case conferences (issue 13)
+export const CONFERENCE_KINDS = { rcp: 'RCP', concertation: 'Concertation pluriprofessionnelle' };
+export const CONFERENCE_STATUSES = { planned: 'Planifiée', validated: 'Validée', cancelled: 'Annulée' };
