@@ -175,3 +175,61 @@ async fn an_admin_writes_the_cpts_profile_and_a_pharmacist_joins() {
     phone.close().await;
     app.stop().await;
 }
+
+/// The phone's bottom bar: four screens chosen for the person and "Plus", which lists
+/// every screen; a wide screen's side bar shows them all.
+#[tokio::test]
+async fn the_phone_bar_fits_each_profession_and_plus_lists_the_rest() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = spawn_app().await;
+    let visible = "return [...document.querySelectorAll('.nav a')].filter((a) => a.offsetParent !== null).map((a) => a.textContent.trim())";
+    let expect = [
+        (
+            "nurse-bernard",
+            ["Messagerie", "Patients", "Tâches", "Notifications", "Plus"],
+        ),
+        (
+            "pharma-petit",
+            ["Messagerie", "Patients", "Tâches", "Campagnes", "Plus"],
+        ),
+        (
+            "gp-martin",
+            ["Messagerie", "Patients", "Tâches", "Attente", "Plus"],
+        ),
+    ];
+    for (persona, bar) in expect {
+        let phone = Browser::start(Viewport::Phone).await;
+        phone.login(&app, persona).await;
+        phone.wait_for(".nav a.more").await;
+        let shown = phone.eval(visible).await;
+        let shown: Vec<String> = shown
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                t.as_str()
+                    .unwrap()
+                    .chars()
+                    .filter(|c| c.is_alphabetic())
+                    .collect()
+            })
+            .collect();
+        let bar: Vec<String> = bar.iter().map(|b| b.to_string()).collect();
+        assert_eq!(shown, bar, "{persona}");
+        if persona == "nurse-bernard" {
+            phone.goto(&app.url("/#/plus")).await;
+            for screen in ["Campagnes", "Attente", "Annuaire", "RCP", "Compte"] {
+                phone.wait_text("#main", screen).await;
+            }
+            phone.screenshot("25-plus").await;
+        }
+        phone.close().await;
+    }
+    let desktop = Browser::start(Viewport::Desktop).await;
+    desktop.login(&app, "nurse-bernard").await;
+    desktop.wait_for(".nav a").await;
+    let shown = desktop.eval(visible).await;
+    assert_eq!(shown.as_array().unwrap().len(), 9, "{shown}");
+    desktop.close().await;
+    app.stop().await;
+}

@@ -44,27 +44,30 @@ function match(path) {
   return null;
 }
 
-/** The navigation's screens for this person, in order (`nav.for(me)` narrows a
- *  module to those it serves). */
-function navScreens(me) {
-  return SCREENS.filter((s) => s.nav && (!s.nav.for || s.nav.for(me))).sort((a, b) => a.nav.order - b.nav.order);
-}
-
 // On a phone the bar holds PHONE_TABS screens and "Plus", which lists the others;
-// a wide screen shows them all in the side bar.
+// a wide screen shows them all in the side bar. A module's `nav.for(me)` says whom
+// it serves daily: only those get it on the phone bar, the others find it in "Plus".
 const PHONE_TABS = 4;
+
+/** Every navigation screen in order, and those on this person's phone bar. */
+function navScreens(me) {
+  const all = SCREENS.filter((s) => s.nav).sort((a, b) => a.nav.order - b.nav.order);
+  if (all.length <= PHONE_TABS + 1) return { all, bar: all };
+  const bar = all.filter((s) => !s.nav.for || s.nav.for(me)).slice(0, PHONE_TABS);
+  return { all, bar };
+}
 
 function Nav({ path }) {
   const st = useStore();
   const unread = (st.conversations || []).reduce((n, c) => n + (c.muted ? 0 : c.unread), 0);
   const badges = { '/messages': unread, '/notifications': st.unreadNotifications };
-  const tabs = navScreens(st.me);
-  const overflow = tabs.length > PHONE_TABS + 1;
+  const { all: tabs, bar } = navScreens(st.me);
+  const overflow = bar.length < tabs.length;
   return html`<nav class="nav" aria-label="Navigation principale">
-    ${tabs.map((s, i) => {
+    ${tabs.map((s) => {
       const base = `/${s.route.split('/')[1]}`;
       const count = badges[base] || 0;
-      return html`<a href=${`#${base}`} class=${overflow && i >= PHONE_TABS ? 'extra' : undefined} aria-current=${path.startsWith(base) ? 'page' : undefined}>
+      return html`<a href=${`#${base}`} class=${bar.includes(s) ? undefined : 'extra'} aria-current=${path.startsWith(base) ? 'page' : undefined}>
         ${ICONS[s.nav.icon]}<span>${s.nav.label}</span>
         ${count > 0 && html`<span class="badge" aria-label=${`${count} non lus`}>${count}</span>`}
       </a>`;

@@ -10,7 +10,11 @@ import { CampaignCounter } from './campaign-counter.js';
 import { CampaignDashboard } from './campaign-dashboard.js';
 
 export const route = '/campagnes/:id?';
-export const nav = { label: 'Campagnes', icon: 'campaign', order: 2.5 };
+// On the phone bar of the coordination and of pharmacists (the counter's campaigns).
+export const nav = {
+  label: 'Campagnes', icon: 'campaign', order: 2.8,
+  for: (me) => me.kind === 'staff' || (me.profession && me.profession.code === '21'),
+};
 
 const ORDER = { en_cours: 0, a_venir: 1, terminee: 2 };
 

@@ -1,14 +1,13 @@
 // "Plus": on a phone, the screens the bottom bar has no room for, as a list.
 import { html } from '../lib/ui.js';
-import { useStore } from '../lib/store.js';
 import { ICONS } from '../lib/icons.js';
 import { SCREENS } from '../screens.js';
 
 export const route = '/plus';
 
 export function Screen() {
-  const st = useStore();
-  const tabs = SCREENS.filter((s) => s.nav && (!s.nav.for || s.nav.for(st.me))).sort((a, b) => a.nav.order - b.nav.order);
+  // Every screen of the navigation, those on the phone bar too: one list to scan.
+  const tabs = SCREENS.filter((s) => s.nav).sort((a, b) => a.nav.order - b.nav.order);
   return html`<section class="narrow" aria-labelledby="more-title">
     <h1 id="more-title">Plus</h1>
     <ul class="list card">${tabs.map((s) => {

@@ -8,7 +8,7 @@ import { birthDate } from '../lib/format.js';
 import { useStore } from '../lib/store.js';
 
 export const route = '/taches/:id?';
-export const nav = { label: 'Tâches', icon: 'check', order: 2.5 };
+export const nav = { label: 'Tâches', icon: 'check', order: 2.1 };
 
 function patientLabel(st, id) {
   return (st.patients && st.patients.get && st.patients.get(id)) || 'Patient';
