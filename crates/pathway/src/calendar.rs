@@ -39,6 +39,11 @@ impl Day {
         Day((utc + time::Duration::hours(offset_hours)).date())
     }
 
+    /// The calendar date.
+    pub fn date(self) -> Date {
+        self.0
+    }
+
     /// `n` days later (earlier when negative); saturates at the calendar's ends.
     pub fn plus_days(self, n: i64) -> Day {
         Day(self

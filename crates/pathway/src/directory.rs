@@ -245,28 +245,37 @@ pub struct DirectoryCursor {
 impl DirectoryCursor {
     /// `NATIONAL_ID~HEX(KEY)`: opaque to clients, readable in logs, no escaping.
     pub fn encode(&self) -> String {
-        let hex: String = self.key.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("{}~{hex}", self.national_id)
+        format!("{}~{}", self.national_id, key_to_hex(&self.key))
     }
 
     pub fn parse(text: &str) -> Option<DirectoryCursor> {
         let (id, hex) = text.split_once('~')?;
-        if hex.len() % 2 != 0 || hex.len() > 1024 {
-            return None;
-        }
-        let bytes = (0..hex.len())
-            .step_by(2)
-            .map(|i| {
-                hex.get(i..i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()?;
         Some(DirectoryCursor {
-            // A forged key only moves the page start: nothing to refuse.
-            key: String::from_utf8_lossy(&bytes).into_owned(),
+            key: key_from_hex(hex, 1024)?,
             national_id: NationalId::parse(id)?,
         })
     }
+}
+
+/// A cursor's sort key as hex (the directory's and the organisations' cursors).
+pub(crate) fn key_to_hex(key: &str) -> String {
+    key.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key back from at most `max` hex digits. A forged key only moves the page
+/// start: bytes that are not UTF-8 are read lossily rather than refused.
+pub(crate) fn key_from_hex(hex: &str, max: usize) -> Option<String> {
+    if !hex.len().is_multiple_of(2) || hex.len() > max {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// A page request on the directory.

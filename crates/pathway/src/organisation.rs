@@ -244,25 +244,13 @@ pub struct OrganisationCursor {
 impl OrganisationCursor {
     /// `ID~HEX(KEY)`.
     pub fn encode(&self) -> String {
-        let hex: String = self.key.bytes().map(|b| format!("{b:02x}")).collect();
-        format!("{}~{hex}", self.id)
+        format!("{}~{}", self.id, crate::directory::key_to_hex(&self.key))
     }
 
     pub fn parse(text: &str) -> Option<OrganisationCursor> {
         let (id, hex) = text.split_once('~')?;
-        if hex.len() % 2 != 0 || hex.len() > 2048 {
-            return None;
-        }
-        let bytes = (0..hex.len())
-            .step_by(2)
-            .map(|i| {
-                hex.get(i..i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()?;
         Some(OrganisationCursor {
-            // A forged key only moves the page start: nothing to refuse.
-            key: String::from_utf8_lossy(&bytes).into_owned(),
+            key: crate::directory::key_from_hex(hex, 2048)?,
             id: OrganisationId::parse(id)?,
         })
     }

@@ -323,10 +323,9 @@ async fn report(
     })
 }
 
-/// The calendar year of `now` in France (1 January starts at 23:00 UTC the day before).
+/// The calendar year of `now` in France.
 fn current_year(now: cordee_pathway::Millis) -> i32 {
-    let shifted = now.0 + 3_600_000;
-    time::OffsetDateTime::from_unix_timestamp(shifted.div_euclid(1000))
-        .map(|t| t.year())
-        .unwrap_or(2019)
+    cordee_pathway::calendar::Day::today_in_paris(now)
+        .date()
+        .year()
 }

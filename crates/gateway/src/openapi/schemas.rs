@@ -335,9 +335,13 @@ named!(
 );
 
 /// `YYYY-MM-DD` or `DD/MM/YYYY` naming a real day of the Gregorian calendar.
+/// A leap year, and `YYYY-MM-DD` of every day but 29 February.
+const LEAP_YEAR: &str =
+    "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)";
+const YMD: &str = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))";
+
 fn calendar_date() -> String {
-    let leap_year = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)";
-    let ymd = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))";
+    let (leap_year, ymd) = (LEAP_YEAR, YMD);
     let dmy = "(?:(?:0[1-9]|[12][0-9]|3[01])/(?:0[13578]|1[02])|(?:0[1-9]|[12][0-9]|30)/(?:0[469]|11)|(?:0[1-9]|1[0-9]|2[0-8])/02)/[0-9]{4}";
     format!("(?:{ymd}|{leap_year}-02-29|{dmy}|29/02/{leap_year})")
 }
@@ -662,9 +666,7 @@ pub fn non_empty_array() -> ArrayBuilder {
 // and cursors are spelled as the API writes them.
 
 fn iso_date() -> String {
-    let leap_year = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)";
-    let ymd = "[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))";
-    format!("(?:{ymd}|{leap_year}-02-29)")
+    format!("(?:{YMD}|{LEAP_YEAR}-02-29)")
 }
 
 /// Blank, or `inner` with whitespace around (a query filter the API trims).

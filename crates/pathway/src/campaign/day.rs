@@ -4,7 +4,7 @@
 //! `now` — the domain never reads the clock.
 
 use time::macros::format_description;
-use time::{Date, Month, OffsetDateTime, Weekday};
+use time::{Date, Weekday};
 
 use crate::Millis;
 
@@ -26,29 +26,9 @@ pub fn format_day(day: Date) -> String {
         .unwrap_or_default()
 }
 
-fn last_sunday(year: i32, month: Month) -> Option<Date> {
-    let mut day = Date::from_calendar_date(year, month, month.length(year)).ok()?;
-    while day.weekday() != Weekday::Sunday {
-        day = day.previous_day()?;
-    }
-    Some(day)
-}
-
-/// The calendar day in France at `now`.
+/// The day it is in France at `now` (the rule lives in `calendar::Day`).
 pub fn paris_day(now: Millis) -> Date {
-    let utc = OffsetDateTime::from_unix_timestamp_nanos(i128::from(now.0) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let year = utc.year();
-    let at_one = |d: Option<Date>| d.map(|d| d.midnight().assume_utc() + time::Duration::hours(1));
-    let summer = match (
-        at_one(last_sunday(year, Month::March)),
-        at_one(last_sunday(year, Month::October)),
-    ) {
-        (Some(start), Some(end)) => utc >= start && utc < end,
-        _ => false,
-    };
-    let offset = if summer { 2 } else { 1 };
-    (utc + time::Duration::hours(offset)).date()
+    crate::calendar::Day::today_in_paris(now).date()
 }
 
 /// The ISO week of a day, as `2026-W43`, with the Monday it starts on.

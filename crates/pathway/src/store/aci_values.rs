@@ -14,19 +14,10 @@ pub fn year_bounds(year: i32) -> (i64, i64) {
 }
 
 fn paris_new_year(year: i32) -> i64 {
-    let days = days_from_civil(year, 1, 1);
-    (days * 86_400 - 3_600) * 1_000
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
-    let y = i64::from(if m <= 2 { y - 1 } else { y });
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let utc_midnight = time::Date::from_calendar_date(year, time::Month::January, 1)
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+        .unwrap_or(0);
+    (utc_midnight - 3_600) * 1_000
 }
 
 impl Store {
