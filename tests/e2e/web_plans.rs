@@ -154,3 +154,207 @@ async fn a_coordinator_writes_a_pathway_in_the_browser() {
     assert_eq!(list["items"][0]["steps"][0]["category"], "soins");
     app.stop().await;
 }
+
+/// The referent edits the plan from the screen: a problem (the patient's own
+/// priority, so shown first) and an objective are added, a new version is kept and
+/// listed; an edit made from a plan another change overtook is refused with the
+/// French conflict message and changes nothing; then the referent takes a task
+/// back from the nurse ("à attribuer") from the task's screen.
+#[tokio::test]
+async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = spawn_app().await;
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
+            .await
+            .unwrap()
+    );
+    let nurse = app.login("nurse-bernard").await;
+    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
+    let task = todo["items"][0].clone();
+    let (task_id, patient) = (
+        task["id"].as_str().unwrap().to_string(),
+        task["patient_id"].as_str().unwrap().to_string(),
+    );
+    let gp = app.login("gp-martin").await;
+    let plan_path = format!(
+        "/v1/patients/{patient}/care-plans/{}",
+        task["plan_id"].as_str().unwrap()
+    );
+    let before: Value = gp.get(&plan_path).await.json().await.unwrap();
+    let gp_id: Value = gp.get("/v1/me").await.json().await.unwrap();
+    assert_eq!(
+        before["coordinator_id"], gp_id["id"],
+        "the demo's GP is the referent"
+    );
+
+    let phone = Browser::start(Viewport::Phone).await;
+    phone.login(&app, "gp-martin").await;
+    phone
+        .goto(&app.url(&format!("/#/patients/{patient}/plan")))
+        .await;
+    click(&phone, "button[data-action='edit-plan']").await;
+    phone.wait_for("[data-plan-edit]").await;
+    click(&phone, "button[data-action='add-problem']").await;
+    let rows = phone
+        .client
+        .find_all(fantoccini::Locator::Css("[data-problem-row]"))
+        .await
+        .unwrap();
+    let last = rows.last().unwrap();
+    last.find(fantoccini::Locator::Css("input[name='problem']"))
+        .await
+        .unwrap()
+        .send_keys("Peur de tomber la nuit")
+        .await
+        .unwrap();
+    click(
+        &phone,
+        "[data-problem-row]:last-of-type input[name='patient_priority']",
+    )
+    .await;
+    click(&phone, "button[data-action='add-objective']").await;
+    let rows = phone
+        .client
+        .find_all(fantoccini::Locator::Css("[data-objective-row]"))
+        .await
+        .unwrap();
+    let last = rows.last().unwrap();
+    last.find(fantoccini::Locator::Css("input[name='objective']"))
+        .await
+        .unwrap()
+        .send_keys("Se lever seule la nuit")
+        .await
+        .unwrap();
+    last.find(fantoccini::Locator::Css("input[name='criteria']"))
+        .await
+        .unwrap()
+        .send_keys("Aucune chute en un mois")
+        .await
+        .unwrap();
+    let width = phone
+        .eval("return document.documentElement.scrollWidth;")
+        .await;
+    assert!(
+        width.as_u64().unwrap() <= 360,
+        "the plan editor is {width} px wide"
+    );
+    let shot = phone.screenshot("plans-04-modifier-le-plan").await;
+    click(&phone, "button[data-action='save-plan']").await;
+    phone.wait_for("button[data-action='edit-plan']").await;
+    phone
+        .wait_text("[data-plan]", "Peur de tomber la nuit")
+        .await;
+    let after: Value = gp.get(&plan_path).await.json().await.unwrap();
+    assert_eq!(
+        after["version"].as_i64().unwrap(),
+        before["version"].as_i64().unwrap() + 1
+    );
+    let problems = after["problems"].as_array().unwrap();
+    assert_eq!(
+        problems.len(),
+        before["problems"].as_array().unwrap().len() + 1
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["label"] == "Peur de tomber la nuit" && p["patient_priority"] == true),
+        "{after}"
+    );
+    assert!(
+        after["objectives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["label"] == "Se lever seule la nuit"
+                && o["criteria"] == "Aucune chute en un mois"),
+        "{after}"
+    );
+    // Every problem the patient named comes before the others.
+    let own: Vec<bool> = problems
+        .iter()
+        .map(|p| p["patient_priority"] == true)
+        .collect();
+    assert!(own.windows(2).all(|w| w[0] || !w[1]), "{after}");
+    click(&phone, "button[data-action='plan-history']").await;
+    phone.wait_for("[data-plan-versions]").await;
+    let listed = phone
+        .eval("return document.querySelectorAll('[data-plan-versions] li').length;")
+        .await;
+    assert_eq!(
+        listed.as_i64().unwrap(),
+        after["version"].as_i64().unwrap(),
+        "every version is listed"
+    );
+
+    // Overtaken: the form holds version N, someone saves N+1 meanwhile.
+    click(&phone, "button[data-action='edit-plan']").await;
+    let title = phone.wait_for("[data-plan-edit] input[name='title']").await;
+    let moved = gp
+        .patch_json(
+            &plan_path,
+            &serde_json::json!({ "version": after["version"], "preferences": "Rester chez elle." }),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    title.clear().await.unwrap();
+    title.send_keys("Titre écrasé").await.unwrap();
+    click(&phone, "button[data-action='save-plan']").await;
+    phone
+        .wait_text("[data-plan-edit] .error", "modifié entre-temps")
+        .await;
+    let kept: Value = gp.get(&plan_path).await.json().await.unwrap();
+    assert_eq!(kept["title"], after["title"]);
+    assert_eq!(kept["preferences"], "Rester chez elle.");
+
+    // The task's screen: the referent takes it back.
+    phone.goto(&app.url(&format!("/#/taches/{task_id}"))).await;
+    phone.wait_for("[data-reassign]").await;
+    phone
+        .eval("const s = document.querySelector('[data-reassign] select[name=assignee]'); s.value = ''; s.dispatchEvent(new Event('change')); return true;")
+        .await;
+    click(&phone, "button[data-action='reassign']").await;
+    phone
+        .wait_until(
+            "the task's new version on its screen",
+            &format!(
+                "Number((document.querySelector('[data-task-view]') || {{}}).dataset?.taskVersion) > {}",
+                task["version"]
+            ),
+        )
+        .await;
+    let moved: Value = gp
+        .get(&format!("/v1/tasks/{task_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(moved["assignee_id"].is_null(), "{moved}");
+    assert_eq!(moved["status"], "proposed");
+    assert!(moved["version"].as_i64().unwrap() > task["version"].as_i64().unwrap());
+    // The nurse no longer has it; she sees no reassign card on her other task.
+    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
+    assert!(
+        todo["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != task_id.as_str())
+    );
+    phone.close().await;
+    assert!(std::fs::metadata(&shot).unwrap().len() > 1000);
+    app.stop().await;
+}
+
+/// Clicks as a person would, after scrolling the element clear of the fixed
+/// navigation bar.
+async fn click(browser: &Browser, css: &str) {
+    browser.wait_for(css).await;
+    browser
+        .eval(&format!(
+            "document.querySelector({}).scrollIntoView({{ block: 'center' }}); return true;",
+            serde_json::json!(css)
+        ))
+        .await;
+    browser.wait_for(css).await.click().await.unwrap();
+}

@@ -1,9 +1,11 @@
 // The patient's care plan (PPS): problems (the patient's own priorities first),
 // preferences, objectives with their criteria, the alert procedure, the review date
-// (overdue shown), the tasks, adding a task, recording a review; opening a plan
-// (from a pathway or not) when there is none.
+// (overdue shown), the tasks, adding a task, recording a review; editing the plan
+// (each change a new version, sent with the version read so that a concurrent
+// change is refused rather than overwritten) and its history; opening a plan (from
+// a pathway or not) when there is none.
 import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
-import { get, post } from '../lib/api.js';
+import { get, post, patch } from '../lib/api.js';
 import { learnPerson, personName } from '../lib/store.js';
 import { CATEGORIES, PLAN_STATUSES, TASK_STATUSES } from '../lib/labels.js';
 import { birthDate, todayInParis } from '../lib/format.js';
@@ -85,7 +87,93 @@ function ReviewForm({ patient, plan, onDone }) {
   </form>`;
 }
 
+/** A list of rows edited in place: each row an object, `blank` the added one. */
+function useRows(initial, blank) {
+  const [rows, setRows] = useState(() => initial.map((r, i) => ({ ...r, key: i })));
+  const [next, setNext] = useState(initial.length);
+  const set = (key, name, value) => setRows(rows.map((r) => (r.key === key ? { ...r, [name]: value } : r)));
+  const add = () => { setRows([...rows, { ...blank, key: next }]); setNext(next + 1); };
+  const remove = (key) => setRows(rows.filter((r) => r.key !== key));
+  return { rows, set, add, remove };
+}
+
+function EditPlan({ patient, plan, team, onSaved, onCancel }) {
+  const problems = useRows(plan.problems, { label: '', priority: plan.problems.length + 1, patient_priority: false });
+  const objectives = useRows(plan.objectives, { label: '', criteria: '' });
+  const ids = { title: useId('p-title'), prefs: useId('p-prefs'), alert: useId('p-alert'), review: useId('p-review'), referent: useId('p-ref'), status: useId('p-status') };
+  const [save, busy, error] = useSubmit(async (event) => {
+    const f = event.target;
+    const updated = await patch(`/v1/patients/${patient.id}/care-plans/${plan.id}`, {
+      version: plan.version,
+      title: field(f, 'title'),
+      problems: problems.rows.filter((r) => r.label.trim()).map((r) => ({ label: r.label.trim(), priority: Number(r.priority) || 1, patient_priority: !!r.patient_priority })),
+      preferences: field(f, 'preferences'),
+      objectives: objectives.rows.filter((r) => r.label.trim()).map((r) => ({ label: r.label.trim(), criteria: r.criteria.trim() })),
+      alert_plan: field(f, 'alert_plan'),
+      review_on: field(f, 'review_on'),
+      coordinator_id: field(f, 'coordinator_id'),
+      status: field(f, 'status'),
+    });
+    onSaved(updated);
+  });
+  const pros = (team || []).filter((m) => m.account_id);
+  return html`<form class="card" onSubmit=${save} aria-labelledby="edit-plan" data-plan-edit>
+    <h2 id="edit-plan">Modifier le plan</h2>
+    <label for=${ids.title}>Intitulé</label>
+    <input id=${ids.title} name="title" required maxlength="200" defaultValue=${plan.title} />
+    <fieldset>
+      <legend>Problèmes (1 = le plus important)</legend>
+      ${problems.rows.map((r, i) => html`<div class="row-edit" key=${r.key} data-problem-row>
+        <input aria-label=${`Problème ${i + 1}`} name="problem" value=${r.label} maxlength="500" onInput=${(e) => problems.set(r.key, 'label', e.target.value)} />
+        <input aria-label=${`Priorité du problème ${i + 1}`} name="priority" type="number" min="1" max="99" class="num" value=${r.priority} onInput=${(e) => problems.set(r.key, 'priority', e.target.value)} />
+        <label class="inline"><input type="checkbox" name="patient_priority" checked=${r.patient_priority} onChange=${(e) => problems.set(r.key, 'patient_priority', e.target.checked)} /> Priorité du patient</label>
+        <button type="button" class="link" onClick=${() => problems.remove(r.key)}>Retirer</button>
+      </div>`)}
+      <button type="button" onClick=${problems.add} data-action="add-problem">Ajouter un problème</button>
+    </fieldset>
+    <fieldset>
+      <legend>Objectifs et critères d’évaluation</legend>
+      ${objectives.rows.map((r, i) => html`<div class="row-edit" key=${r.key} data-objective-row>
+        <input aria-label=${`Objectif ${i + 1}`} name="objective" value=${r.label} maxlength="500" onInput=${(e) => objectives.set(r.key, 'label', e.target.value)} />
+        <input aria-label=${`Critère de l’objectif ${i + 1}`} name="criteria" placeholder="Critère" value=${r.criteria} maxlength="500" onInput=${(e) => objectives.set(r.key, 'criteria', e.target.value)} />
+        <button type="button" class="link" onClick=${() => objectives.remove(r.key)}>Retirer</button>
+      </div>`)}
+      <button type="button" onClick=${objectives.add} data-action="add-objective">Ajouter un objectif</button>
+    </fieldset>
+    <label for=${ids.prefs}>Souhaits du patient</label>
+    <textarea id=${ids.prefs} name="preferences" maxlength="4000" defaultValue=${plan.preferences}></textarea>
+    <label for=${ids.alert}>En cas d’alerte</label>
+    <textarea id=${ids.alert} name="alert_plan" maxlength="4000" defaultValue=${plan.alert_plan}></textarea>
+    <label for=${ids.review}>Date de revue</label>
+    <input id=${ids.review} name="review_on" type="date" required min=${todayInParis()} defaultValue=${plan.review_on} />
+    <label for=${ids.referent}>Référent</label>
+    <select id=${ids.referent} name="coordinator_id">
+      ${pros.map((m) => html`<option value=${m.account_id} selected=${m.account_id === plan.coordinator_id}>${personName(m.account_id)}</option>`)}
+    </select>
+    <label for=${ids.status}>Statut</label>
+    <select id=${ids.status} name="status">
+      ${['active', 'suspended', 'closed'].map((s) => html`<option value=${s} selected=${s === plan.status}>${PLAN_STATUSES[s] || s}</option>`)}
+    </select>
+    <${ErrorBox} error=${error} />
+    <div class="actions">
+      <button type="submit" class="primary" disabled=${busy} data-action="save-plan">Enregistrer une nouvelle version</button>
+      <button type="button" onClick=${onCancel}>Annuler</button>
+    </div>
+  </form>`;
+}
+
+function Versions({ patient, plan }) {
+  const [page, error] = useLoad(() => get(`/v1/patients/${patient.id}/care-plans/${plan.id}/versions`), [plan.id, plan.version]);
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  if (!page) return html`<${Loading} />`;
+  return html`<ol class="versions" data-plan-versions>${page.items.map((v) => html`<li key=${v.version}>
+    Version ${v.version} — ${birthDate(v.created_at.slice(0, 10))}, ${personName(v.author_id)} : « ${v.title} », ${v.problems.length} problème(s), ${v.objectives.length} objectif(s), revue le ${birthDate(v.review_on)}
+  </li>`)}</ol>`;
+}
+
 export function CarePlan({ patient }) {
+  const [editing, setEditing] = useState(false);
+  const [history, setHistory] = useState(false);
   const [data, error, reload] = useLoad(async () => {
     const plans = await get(`/v1/patients/${patient.id}/care-plans?limit=20`);
     const team = (await get(`/v1/patients/${patient.id}/care-team?limit=200`)).items;
@@ -100,6 +188,10 @@ export function CarePlan({ patient }) {
   if (!data) return html`<${Loading} />`;
   const { plan, tasks, team } = data;
   if (!plan || plan.status === 'closed') return html`<${OpenPlan} patient=${patient} onOpened=${reload} />`;
+  if (editing) {
+    return html`<div data-plan=${plan.id}><${EditPlan} key=${plan.version} patient=${patient} plan=${plan} team=${team}
+      onSaved=${() => { setEditing(false); reload(); }} onCancel=${() => setEditing(false)} /></div>`;
+  }
   return html`<div data-plan=${plan.id}>
     <section class="card" aria-labelledby="plan-title">
       <h2 id="plan-title">${plan.title}</h2>
@@ -115,6 +207,11 @@ export function CarePlan({ patient }) {
       ${plan.objectives.length === 0 ? html`<p class="muted">Aucun objectif noté.</p>` : html`<ul>${plan.objectives.map((o) => html`<li><strong>${o.label}</strong>${o.criteria ? ` — critère : ${o.criteria}` : ''}</li>`)}</ul>`}
       ${plan.preferences && html`<p><strong>Souhaits du patient :</strong> ${plan.preferences}</p>`}
       ${plan.alert_plan && html`<p><strong>En cas d’alerte :</strong> ${plan.alert_plan}</p>`}
+      <div class="actions">
+        <button type="button" onClick=${() => setEditing(true)} data-action="edit-plan">Modifier le plan</button>
+        <button type="button" class="link" onClick=${() => setHistory(!history)} aria-expanded=${history} data-action="plan-history">Version ${plan.version} · historique</button>
+      </div>
+      ${history && html`<${Versions} patient=${patient} plan=${plan} />`}
     </section>
     <section class="card" aria-labelledby="plan-tasks">
       <h2 id="plan-tasks">Tâches</h2>

@@ -1,8 +1,11 @@
 // "Mes tâches": the tasks assigned to me across my patients, overdue first (the API
 // orders them), and a task's screen: accept, decline with a reason, start, done
-// with a note. Ids only in the URL; the words come from the API.
-import { html, useState, useLoad, Loading, ErrorBox, useId } from '../lib/ui.js';
+// with a note; the plan's referent reassigns it or moves its date. Ids only in the
+// URL; the words come from the API.
+import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
 import { get, patch } from '../lib/api.js';
+import { learnPerson, personName } from '../lib/store.js';
+import { todayInParis } from '../lib/format.js';
 import { CATEGORIES, TASK_STATUSES, TASK_SOURCES } from '../lib/labels.js';
 import { birthDate } from '../lib/format.js';
 import { useStore } from '../lib/store.js';
@@ -22,6 +25,47 @@ function TaskRow({ t, selected }) {
       <span class="row-sub">${patientLabel(st, t.patient_id)} · ${CATEGORIES[t.category] || t.category} · pour le ${birthDate(t.due_on)} · ${TASK_STATUSES[t.status] || t.status}</span>
     </span>
   </a></li>`;
+}
+
+const FINISHED = ['done', 'declined', 'cancelled'];
+
+/** The referent's card: another team member (or nobody: back to "à attribuer") and
+ * the due date, sent with the version read. Shown to the plan's referent and to
+ * the team's coordinators; the server decides in the end. */
+function Reassign({ task, me, onChanged }) {
+  const [ctx, error] = useLoad(async () => {
+    const plan = await get(`/v1/patients/${task.patient_id}/care-plans/${task.plan_id}`);
+    const team = (await get(`/v1/patients/${task.patient_id}/care-team?limit=200`)).items;
+    for (const m of team) learnPerson(m.account_id, m.display_name);
+    return { plan, team };
+  }, [task.plan_id]);
+  const ids = { who: useId('task-who'), due: useId('task-due') };
+  const [save, busy, saveError] = useSubmit(async (event) => {
+    const f = event.target;
+    const body = { version: task.version };
+    const who = field(f, 'assignee') || null;
+    if (who !== (task.assignee_id || null)) body.assignee_id = who;
+    const due = field(f, 'due_on');
+    if (due && due !== task.due_on) body.due_on = due;
+    onChanged(await patch(`/v1/tasks/${encodeURIComponent(task.id)}`, body));
+  });
+  if (error || !ctx) return null;
+  const { plan, team } = ctx;
+  const coordinates = team.some((m) => m.account_id === me.id && m.role === 'coordinateur');
+  if (plan.coordinator_id !== me.id && !coordinates) return null;
+  return html`<form class="card" onSubmit=${save} aria-labelledby="reassign-title" data-reassign>
+    <h2 id="reassign-title">Réattribuer (référent·e du plan)</h2>
+    <label for=${ids.who}>Confiée à</label>
+    <select id=${ids.who} name="assignee">
+      <option value="" selected=${!task.assignee_id}>À attribuer</option>
+      ${team.map((m) => html`<option value=${m.account_id} selected=${m.account_id === task.assignee_id}>${personName(m.account_id)}</option>`)}
+    </select>
+    <label for=${ids.due}>Échéance</label>
+    <input id=${ids.due} name="due_on" type="date" min=${todayInParis()} defaultValue=${task.due_on >= todayInParis() ? task.due_on : ''} />
+    <p class="hint">La personne choisie doit faire partie de l’équipe de soins et pouvoir lire la catégorie de la tâche ; elle la reçoit comme proposée.</p>
+    <${ErrorBox} error=${saveError} />
+    <div class="actions"><button type="submit" disabled=${busy} data-action="reassign">Enregistrer</button></div>
+  </form>`;
 }
 
 export function TaskView({ id, onChanged }) {
@@ -50,7 +94,7 @@ export function TaskView({ id, onChanged }) {
   const mine = st.me && task.assignee_id === st.me.id;
   const noteValue = () => (document.getElementById(noteId) || {}).value || '';
   const act = (status) => (e) => { e.preventDefault(); change(status, noteValue().trim()); };
-  return html`<article class="card" aria-labelledby="task-title" data-task-view=${task.id}>
+  return html`<article class="card" aria-labelledby="task-title" data-task-view=${task.id} data-task-version=${task.version}>
     <h1 id="task-title">${task.title}</h1>
     <p class="identity-line">
       <span>État : <strong data-task-status>${TASK_STATUSES[task.status] || task.status}</strong></span>
@@ -76,6 +120,8 @@ export function TaskView({ id, onChanged }) {
             ${task.status !== 'in_progress' && html`<button type="button" class="link" onClick=${() => setDeclining(true)} data-action="decline">Refuser…</button>`}`}
       </div>
     </form>`}
+    ${st.me && !FINISHED.includes(task.status) && html`<${Reassign} key=${task.version} task=${task} me=${st.me}
+      onChanged=${(updated) => { setTask(updated); if (onChanged) onChanged(); }} />`}
   </article>`;
 }
 
