@@ -258,7 +258,7 @@ async fn bulk(store: &Store, table: &str, columns: &str, rows: Vec<Vec<Cell>>) {
             for cell in row {
                 q = match cell {
                     Cell::Text(t) => q.bind(t.clone()),
-                    Cell::Null => q.bind(None::<String>),
+                    Cell::Null => q.bind(None::<i64>),
                     Cell::Int(i) => q.bind(*i),
                     Cell::Bytes(b) => q.bind(b.clone()),
                 };
@@ -270,6 +270,7 @@ async fn bulk(store: &Store, table: &str, columns: &str, rows: Vec<Vec<Cell>>) {
 
 enum Cell {
     Text(String),
+    /// A null bigint (the only nulls inserted: ends of memberships).
     Null,
     Int(i64),
     Bytes(Vec<u8>),

@@ -506,14 +506,8 @@ impl Store {
             "select {COLUMNS} from care_plan_tasks t where t.assignee_id = "
         ));
         q.push_bind(actor.account_id.as_text())
-            .push(" and t.status in (");
-        for (i, s) in filter.statuses.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.push(&format!("'{}'", s.as_str()));
-        }
-        q.push(")");
+            .push(" and ")
+            .push(&status_clause(&filter.statuses));
         if let Some(d) = filter.due_before {
             q.push(" and t.due_on < ").push_bind(d.as_text());
         }
@@ -626,6 +620,19 @@ impl Store {
     }
 }
 
+/// `t.status in ('proposed', …)`, from the closed list of statuses. For the open
+/// ones it is word for word the predicate of the partial index
+/// `care_plan_tasks_open_by_due` (migration 0016), which SQLite uses only when the
+/// query names that condition: the first page then reads its rows in due order and
+/// checks the access rule on them alone.
+fn status_clause(statuses: &[TaskStatus]) -> String {
+    let list: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("t.status in ({})", list.join(", "))
+}
+
 /// Every task of a plan, unfiltered (the patient's export).
 pub(super) async fn tasks_of_plan(
     conn: &mut AnyConnection,
@@ -716,4 +723,23 @@ fn task_from_row(key: &cordee_crypto::DataKey, row: &AnyRow) -> Result<Task> {
         created_at: Millis(row.try_get("created_at")?),
         updated_at: Millis(row.try_get("updated_at")?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_list_is_the_partial_index_predicate_on_both_databases() {
+        let clause = status_clause(TaskStatus::OPEN).replace("t.status", "status");
+        for migration in [
+            include_str!("../../../../migrations/sqlite/0016_todo_index.sql"),
+            include_str!("../../../../migrations/postgres/0016_todo_index.sql"),
+        ] {
+            assert!(
+                migration.contains(&format!("where {clause};")),
+                "{clause} is not the index's predicate in\n{migration}"
+            );
+        }
+    }
 }
