@@ -37,6 +37,32 @@ async fn mes_taches_on_a_phone_and_the_plan_screen() {
         "Mes tâches is {width} px wide"
     );
 
+    // A task the referent gives her while the list is open appears without a reload
+    // (the stream's `task.assigned`).
+    let gp = app.login("gp-martin").await;
+    let nurse_id: Value = nurse.get("/v1/me").await.json().await.unwrap();
+    let tomorrow = cordee_pathway::calendar::Day::today_in_paris(app.clock.now())
+        .plus_days(1)
+        .as_text();
+    let given = gp
+        .post_json(
+            &format!(
+                "/v1/patients/{patient}/care-plans/{}/tasks",
+                items[0]["plan_id"].as_str().unwrap()
+            ),
+            &serde_json::json!({
+                "title": "Contrôler les œdèmes des chevilles",
+                "category": "soins",
+                "assignee_id": nurse_id["id"],
+                "due_on": tomorrow,
+            }),
+        )
+        .await;
+    assert_eq!(given.status(), 201);
+    phone
+        .wait_text("a[data-task]", "Contrôler les œdèmes des chevilles")
+        .await;
+
     // The task's screen: accept it.
     phone
         .wait_for(&format!("a[data-task='{first}']"))

@@ -2,7 +2,8 @@
 // orders them), and a task's screen: accept, decline with a reason, start, done
 // with a note; the plan's referent reassigns it or moves its date. Ids only in the
 // URL; the words come from the API.
-import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
+import { html, useState, useEffect, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
+import { onFrame } from '../lib/stream.js';
 import { get, patch } from '../lib/api.js';
 import { learnPerson, personName } from '../lib/store.js';
 import { todayInParis } from '../lib/format.js';
@@ -127,6 +128,10 @@ export function TaskView({ id, onChanged }) {
 
 export function Screen({ id }) {
   const [page, error, reload] = useLoad(() => get('/v1/tasks?assignee=me&status=open&limit=100'), []);
+  // A task given to me, taken back or changed elsewhere: the list follows at once.
+  useEffect(() => onFrame((frame) => {
+    if (frame.type === 'task.assigned' || frame.type === 'task.updated') reload();
+  }), [reload]);
   return html`<div class=${`split${id ? ' has-detail' : ''}`}>
     <section class="pane-list" aria-labelledby="tasks-title">
       <div class="toolbar"><h1 id="tasks-title">Mes tâches</h1><a class="button" href="#/parcours">Parcours</a></div>
