@@ -13,6 +13,31 @@ export function Loading({ text = 'Chargement…' }) {
   return html`<p class="muted" role="status">${text}</p>`;
 }
 
+/** A component whose module is fetched the first time it is shown (once; a failed
+ * fetch, say offline, is tried again next time): `load` is a dynamic import, `name`
+ * the export to render. */
+export function lazy(load, name = 'Screen') {
+  let pending = null;
+  let loaded = null;
+  return function Lazy(props) {
+    const [component, setComponent] = useState(() => loaded);
+    const [failed, setFailed] = useState(false);
+    useEffect(() => {
+      if (loaded) return undefined;
+      let live = true;
+      pending = pending || load().then((m) => { loaded = m[name]; return loaded; });
+      pending.then(
+        (c) => live && setComponent(() => c),
+        () => { pending = null; if (live) setFailed(true); },
+      );
+      return () => { live = false; };
+    }, []);
+    if (failed) return html`<p class="error" role="alert">Cet écran n’a pas pu être chargé : vérifiez la connexion, puis rouvrez-le.</p>`;
+    if (!component) return html`<${Loading} />`;
+    return h(component, props);
+  };
+}
+
 export function ErrorBox({ error }) {
   if (!error) return null;
   return html`<p class="error" role="alert">${errorText(error)}</p>`;

@@ -7,7 +7,6 @@ import { get, put } from '../lib/api.js';
 import { useStore } from '../lib/store.js';
 import { MISSIONS } from './cpts.js';
 
-export const route = '/aci';
 
 const WARNINGS = {
   'aci.mission_without_amounts': 'Une mission choisie n’a pas de montant dans l’accord applicable : chargez les tables de l’avenant.',

@@ -9,13 +9,6 @@ import { THEMES, STAGES, period, stage, isCoordinator } from '../lib/campaigns.j
 import { CampaignCounter } from './campaign-counter.js';
 import { CampaignDashboard } from './campaign-dashboard.js';
 
-export const route = '/campagnes/:id?';
-// On the phone bar of the coordination and of pharmacists (the counter's campaigns).
-export const nav = {
-  label: 'Campagnes', icon: 'campaign', order: 2.8,
-  for: (me) => me.kind === 'staff' || (me.profession && me.profession.code === '21'),
-};
-
 const ORDER = { en_cours: 0, a_venir: 1, terminee: 2 };
 
 function CampaignList({ selected }) {

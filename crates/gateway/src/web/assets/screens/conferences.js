@@ -8,9 +8,6 @@ import { useStore } from '../lib/store.js';
 import { dateAndTime, birthDate, personLabel } from '../lib/format.js';
 import { CATEGORIES, CONFERENCE_KINDS, CONFERENCE_STATUSES } from '../lib/labels.js';
 
-export const route = '/concertations/:id?/:view?';
-// A short label: the phone's bottom bar holds six tabs at 360 px.
-export const nav = { label: 'RCP', icon: 'people', order: 3.6 };
 
 const PROFESSIONS = {
   10: 'Médecin', 21: 'Pharmacien', 40: 'Chirurgien-dentiste', 50: 'Sage-femme', 60: 'Infirmier',

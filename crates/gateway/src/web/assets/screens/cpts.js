@@ -6,7 +6,6 @@ import { get, put, post, del } from '../lib/api.js';
 import { useStore } from '../lib/store.js';
 import { birthDate } from '../lib/format.js';
 
-export const route = '/cpts';
 
 export const MISSIONS = {
   acces_soins: 'Accès aux soins (médecin traitant, soins non programmés)',

@@ -9,8 +9,6 @@ import { learnPerson } from '../lib/store.js';
 import { loadConversations } from '../lib/conversations.js';
 import { personLabel } from '../lib/format.js';
 
-export const route = '/annuaire/:nid?';
-export const nav = { label: 'Annuaire', icon: 'book', order: 3.5 };
 
 // The professions of the demo territory's import, most frequent first.
 export const PROFESSIONS = [

@@ -6,7 +6,6 @@ import { get, put } from '../lib/api.js';
 import { useStore } from '../lib/store.js';
 import { todayInParis, birthDate } from '../lib/format.js';
 
-export const route = '/disponibilites';
 
 const isCoordinator = (me) => (me.cpts_roles || []).some((r) => r === 'coordinator' || r === 'admin');
 

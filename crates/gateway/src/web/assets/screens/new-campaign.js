@@ -4,7 +4,6 @@ import { html, useState, useLoad, useSubmit, Loading, ErrorBox, useId } from '..
 import { get, post, put } from '../lib/api.js';
 import { THEMES, PRESETS, codeOf } from '../lib/campaigns.js';
 
-export const route = '/nouvelle-campagne/:id?';
 
 const row = (label, code = '', target = '') => ({ key: Math.random().toString(36).slice(2), label, code, target });
 

@@ -6,7 +6,6 @@ import { get, post, put } from '../lib/api.js';
 import { useStore } from '../lib/store.js';
 import { CATEGORIES } from '../lib/labels.js';
 
-export const route = '/parcours/:id?';
 
 const PROFESSIONS = { '': 'Toute profession', 10: 'Médecin', 21: 'Pharmacien', 60: 'Infirmier', 70: 'Masseur-kinésithérapeute', 50: 'Sage-femme', 40: 'Chirurgien-dentiste', 93: 'Psychologue', 91: 'Orthophoniste' };
 const STEP_CATEGORIES = ['soins', 'medical', 'traitements', 'resultats', 'social', 'administratif', 'synthese'];

@@ -2,7 +2,7 @@
 // capitals, first names, birth date, sex, identity status; the used name second),
 // then the file, the care team, the threads, consent and the access log. A patient
 // the API will not show answers one sentence that never says whether they exist.
-import { html, useLoad, Loading, ErrorBox } from '../lib/ui.js';
+import { html, useLoad, Loading, ErrorBox, lazy } from '../lib/ui.js';
 import { get } from '../lib/api.js';
 import { learnPatient } from '../lib/store.js';
 import { STATUSES, SEXES } from '../lib/labels.js';
@@ -12,8 +12,8 @@ import { PatientFile } from './patient-file.js';
 import { CareTeam } from './patient-team.js';
 import { PatientThreads } from './patient-threads.js';
 import { Consent, AccessLog } from './patient-rights.js';
-// Pathways, care plans and tasks (issue 12)
-import { CarePlan } from './patient-plan.js';
+// Pathways, care plans and tasks (issue 12): the plan tab is fetched when opened.
+const CarePlan = lazy(() => import('./patient-plan.js'), 'CarePlan');
 
 const TABS = [
   ['dossier', 'Dossier', PatientFile],

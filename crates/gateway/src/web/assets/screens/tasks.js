@@ -11,8 +11,6 @@ import { CATEGORIES, TASK_STATUSES, TASK_SOURCES } from '../lib/labels.js';
 import { birthDate } from '../lib/format.js';
 import { useStore } from '../lib/store.js';
 
-export const route = '/taches/:id?';
-export const nav = { label: 'Tâches', icon: 'check', order: 2.1 };
 
 function patientLabel(st, id) {
   return (st.patients && st.patients.get && st.patients.get(id)) || 'Patient';

@@ -9,13 +9,6 @@ import { useStore } from '../lib/store.js';
 import { birthDate } from '../lib/format.js';
 import { WAITING_STATUSES, PROPOSAL_STATUSES, WAITING_SOURCES, WAITING_GROUPS, FRAGILITY_FLAGS } from '../lib/labels.js';
 
-export const route = '/attente/:id?';
-// On the phone bar of those who work the list: the coordination and the médecins.
-export const nav = {
-  label: 'Attente', icon: 'list', order: 2.7,
-  for: (me) => me.kind === 'staff' || (me.profession && me.profession.code === '10'),
-};
-
 const isCoordinator = (me) => (me.cpts_roles || []).some((r) => r === 'coordinator' || r === 'admin');
 const isGp = (me) => me.profession && me.profession.code === '10';
 

@@ -7,7 +7,6 @@ import { post } from '../lib/api.js';
 import { SEXES, WAITING_SOURCES, FRAGILITY_FLAGS } from '../lib/labels.js';
 import { todayInParis } from '../lib/format.js';
 
-export const route = '/nouvelle-demande';
 
 const NAME = /^[\p{L}' -]{1,100}$/u;
 const COMMUNE = /^([0-9]{5}|2[AB][0-9]{3})$/i;
