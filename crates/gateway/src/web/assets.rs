@@ -98,9 +98,10 @@ mod tests {
     fn imports(from: &str, source: &str) -> Vec<String> {
         let dir: Vec<&str> = from.split('/').collect();
         let dir = &dir[..dir.len() - 1];
-        source
-            .split("from")
-            .skip(1)
+        // Static imports (`from '…'`) and the screens fetched when opened (`import('…')`).
+        ["from", "import("]
+            .iter()
+            .flat_map(|marker| source.split(marker).skip(1))
             .filter_map(|rest| {
                 let rest = rest.trim_start();
                 let quote = rest.chars().next()?;
@@ -129,6 +130,8 @@ mod tests {
 
     #[test]
     fn every_module_a_module_imports_is_served() {
+        let lazy = imports("screens.js", "lazy(() => import('./screens/tasks.js'))");
+        assert_eq!(lazy, ["screens/tasks.js"], "dynamic imports are read too");
         for a in ASSETS.iter().filter(|a| a.path.ends_with(".js")) {
             let source = std::str::from_utf8(a.bytes).unwrap();
             for target in imports(a.path, source) {
