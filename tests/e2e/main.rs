@@ -33,5 +33,6 @@ mod web_waiting;
 mod care_plans;
 mod web_plans;
 // Case conferences (issue 13)
+mod case_conference_record;
 mod case_conferences;
 mod web_conferences;

@@ -1,7 +1,7 @@
 //! The case-conference screens in a real browser: the agenda on a phone, a
 //! conference with its participants and its case, attendance ticked by the chair,
-//! the quorum refused in French then validation, and the printable record with its
-//! hash.
+//! the quorum refused in French then validation, the record with its hash, a
+//! correction added as an addendum, and the server's printable page.
 
 use std::time::Duration;
 
@@ -151,6 +151,61 @@ async fn the_chair_runs_a_concertation_from_the_agenda_to_the_printable_record()
         .unwrap();
     assert_eq!(hash, kept["record_hash"]);
     phone.screenshot("32-concertation-compte-rendu").await;
+
+    // A correction to the case: a new addendum under the record, never an edit.
+    let case_id = phone
+        .eval("return document.querySelector('[data-addendum-form] select[name=about] option:last-child').value")
+        .await;
+    assert!(case_id.as_str().unwrap().len() == 36, "{case_id}");
+    phone
+        .eval(&format!(
+            "const s = document.querySelector('[data-addendum-form] select[name=about]'); s.value = {case_id}; return true"
+        ))
+        .await;
+    phone
+        .wait_for("[data-addendum-form] textarea[name='text']")
+        .await
+        .send_keys("Passage infirmier matin et soir, pas seulement le matin.")
+        .await
+        .unwrap();
+    click(&phone, "[data-addendum-form] button[type='submit']").await;
+    phone
+        .wait_text(
+            "[data-addendum='1']",
+            "Passage infirmier matin et soir, pas seulement le matin.",
+        )
+        .await;
+    phone
+        .wait_text("[data-addendum='1']", "concerne le cas de")
+        .await;
+    let record: Value = gp
+        .get(&format!("/v1/case-conferences/{id}/record"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(record["addenda"][0]["case_id"], case_id);
+    assert_eq!(record["addenda"][0]["previous_hash"], kept["record_hash"]);
+    // Nothing wider than the phone, the 64-digit hashes included.
+    let width = phone
+        .eval("return document.documentElement.scrollWidth;")
+        .await;
+    assert!(width.as_u64().unwrap() <= 360, "{width}");
+    phone.screenshot("33-concertation-rectificatif").await;
+
+    // The printable page the link opens: the server's French HTML, with the correction.
+    let printable = phone
+        .eval("return document.querySelector('[data-printable]').getAttribute('href')")
+        .await;
+    phone.goto(&app.url(printable.as_str().unwrap())).await;
+    phone.wait_text("body.record", "Rectificatif n° 1").await;
+    phone
+        .wait_text("body.record", "Imprimer / enregistrer en PDF")
+        .await;
+    phone
+        .wait_text("body.record", "Maintien à domicile avec passage infirmier")
+        .await;
+    phone.screenshot("34-concertation-version-imprimable").await;
     phone.close().await;
     app.stop().await;
 }

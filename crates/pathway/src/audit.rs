@@ -114,6 +114,7 @@ text_enum! {
         CaseConferenceMinutes = "case_conference.minutes",
         CaseConferenceValidate = "case_conference.validate",
         CaseConferenceRecordRead = "case_conference.record_read",
+        CaseConferenceAddendum = "case_conference.addendum",
         // Waiting list (issue 14)
         WaitingListCreate = "waiting_list.create",
         WaitingListRead = "waiting_list.read",

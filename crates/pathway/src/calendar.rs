@@ -85,6 +85,22 @@ fn last_sunday(year: i32, month: Month) -> Option<Date> {
 
 /// EU summer time: from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
 /// last Sunday of October.
+/// `23/11/2026 à 10h30`: a moment as a clock in Paris shows it (printed records).
+pub fn paris_clock(at: Millis) -> String {
+    let utc = OffsetDateTime::from_unix_timestamp(at.0.div_euclid(1000))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let offset_hours = if summer_time(utc) { 2 } else { 1 };
+    let local = utc + time::Duration::hours(offset_hours);
+    format!(
+        "{:02}/{:02}/{} à {:02}h{:02}",
+        local.day(),
+        u8::from(local.month()),
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 fn summer_time(utc: OffsetDateTime) -> bool {
     let year = utc.year();
     let (Some(start), Some(end)) = (
@@ -107,6 +123,18 @@ mod tests {
 
     fn at(text: &str) -> Millis {
         Millis::parse_rfc3339(text).unwrap()
+    }
+
+    #[test]
+    fn a_paris_clock_follows_summer_time() {
+        assert_eq!(
+            paris_clock(at("2026-11-23T09:30:00Z")),
+            "23/11/2026 à 10h30"
+        );
+        assert_eq!(
+            paris_clock(at("2026-07-01T22:05:00Z")),
+            "02/07/2026 à 00h05"
+        );
     }
 
     #[test]

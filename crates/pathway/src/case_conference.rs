@@ -6,6 +6,7 @@
 //! may organise, the quorum (`quorum.rs`) and the canonical record with its hash
 //! (`record.rs`). The store (`store/case_conferences.rs`) persists and seals.
 
+pub mod addendum;
 pub mod quorum;
 pub mod record;
 

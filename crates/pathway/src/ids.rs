@@ -98,3 +98,7 @@ id_type!(ReviewId);
 // Case conferences (issue 13)
 id_type!(CaseConferenceId);
 id_type!(CaseId);
+id_type!(
+    /// A correction to a validated case-conference record.
+    AddendumId
+);

@@ -156,7 +156,7 @@ pub fn csv(r: &Report, cpts_name: &str) -> String {
     out
 }
 
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -1,12 +1,11 @@
 //! `/v1/case-conferences`: RCP and concertations pluriprofessionnelles — the agenda,
 //! participants and attendance, cases (read through the patient access rule), the
-//! chair's minutes, validation into the patients' files, and the validated record
-//! with its hash.
+//! chair's minutes and validation into the patients' files. The validated record,
+//! its addenda and its printable page are in `case_conference_record.rs`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use cordee_pathway::case_conference::record::Record;
 use cordee_pathway::case_conference::{
     ACTIONS_MAX, Action, AgendaQuery, Case, Conference, ConferenceCursor, ConferenceInput,
     ConferenceKind, ConferencePatch, ConferenceStatus, DURATION_MAX, DURATION_MIN, MINUTES_MAX,
@@ -39,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_cases, add_case))
         .routes(routes!(get_case, put_case))
         .routes(routes!(validate))
-        .routes(routes!(record))
+        .merge(super::case_conference_record::router())
 }
 
 fn kind_schema() -> Object {
@@ -891,50 +890,6 @@ async fn validate(
             .await?
             .into(),
     ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RecordOut {
-    /// The canonical record (fixed shape, format `cordee.case_conference.record/1`):
-    /// its compact JSON serialisation, fields in this order, hashes to `hash`.
-    #[schema(value_type = Object)]
-    pub record: serde_json::Value,
-    /// The record's compact JSON, exactly the bytes that were hashed.
-    pub canonical: String,
-    /// SHA-256 (lowercase hex) kept at validation.
-    pub hash: String,
-    pub algorithm: String,
-}
-
-fn record_out(record: Record, hash: String) -> Result<RecordOut, ApiError> {
-    let bytes = record.canonical()?;
-    let canonical =
-        String::from_utf8(bytes).map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    let value =
-        serde_json::to_value(&record).map_err(|e| ApiError::internal(anyhow::Error::new(e)))?;
-    Ok(RecordOut {
-        record: value,
-        canonical,
-        hash,
-        algorithm: "sha256".into(),
-    })
-}
-
-/// The validated record with its hash (participants and managers; audited per
-/// patient). A correction is a new record, never an edit.
-#[utoipa::path(get, path = "/v1/case-conferences/{id}/record", tag = "case conferences", params(("id" = uuid::Uuid, Path)),
-    responses((status = 200, body = RecordOut),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "`case_conference.not_found`"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "`case_conference.not_validated`")))]
-async fn record(
-    State(state): State<AppState>,
-    Now(now): Now,
-    Authenticated(actor): Authenticated,
-    ApiPath(id): ApiPath<CaseConferenceId>,
-) -> Result<Json<RecordOut>, ApiError> {
-    let (record, hash) = state.store.case_conference_record(&actor, id, now).await?;
-    Ok(Json(record_out(record, hash)?))
 }
 
 // The schemas above spell the domain's limits.

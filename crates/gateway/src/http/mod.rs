@@ -32,4 +32,6 @@ pub mod pathways;
 pub mod plans_wire;
 pub mod tasks;
 // Case conferences (issue 13)
+pub mod case_conference_record;
+pub mod case_conference_render;
 pub mod case_conferences;

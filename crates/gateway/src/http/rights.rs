@@ -496,6 +496,8 @@ pub struct ExportOut {
     // Case conferences (issue 13)
     /// The cases discussed in case conferences, with the minutes and actions.
     pub case_conference_cases: Vec<super::case_conferences::CaseOut>,
+    /// The corrections added to those cases after validation (addenda).
+    pub case_conference_addenda: Vec<super::case_conference_record::AddendumOut>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -564,6 +566,11 @@ async fn export(
         // Case conferences (issue 13)
         case_conference_cases: export
             .case_conference_cases
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+        case_conference_addenda: export
+            .case_conference_addenda
             .into_iter()
             .map(Into::into)
             .collect(),

@@ -489,6 +489,14 @@ named!(
     )
 );
 
+named!(
+    /// A correction to a validated case-conference record (issue 13).
+    AddendumText => text(
+        &trimmed_pattern(1, cordee_pathway::case_conference::addendum::ADDENDUM_MAX),
+        "1 to 3,000 characters once trimmed (sealed; 422 `case_conference.invalid_addendum` otherwise).",
+    )
+);
+
 /// Every named schema above, for the components of the document: parameters refer
 /// to them too, and utoipa collects only what bodies refer to.
 pub fn all() -> Vec<(String, RefOr<Schema>)> {
@@ -552,7 +560,8 @@ pub fn all() -> Vec<(String, RefOr<Schema>)> {
         SiretInput,
         CommuneInput,
         DateInput,
-        CptsName
+        CptsName,
+        AddendumText
     )
 }
 

@@ -8,6 +8,7 @@
 )]
 
 mod backup;
+mod conference_crash;
 mod config;
 mod directory;
 mod durability;

@@ -34,8 +34,8 @@ use crate::policy::Category;
 use crate::profile::Profile;
 use crate::{Error, Millis, Result};
 
-const CONFERENCES: &str = "case_conferences";
-const CASES: &str = "case_conference_cases";
+pub(super) const CONFERENCES: &str = "case_conferences";
+pub(super) const CASES: &str = "case_conference_cases";
 const ACTIONS: &str = "case_conference_actions";
 
 const CONFERENCE_COLUMNS: &str = "id, kind, scheduled_at, duration_minutes, status, validated_at, created_by, created_at, \
@@ -44,11 +44,11 @@ const CONFERENCE_COLUMNS: &str = "id, kind, scheduled_at, duration_minutes, stat
 const CASE_COLUMNS: &str = "id, conference_id, patient_id, presenter_id, question, summary, proposal, decision, \
      follow_up_id, entry_id, created_at, updated_at";
 
-fn conference_owner(id: CaseConferenceId) -> String {
+pub(super) fn conference_owner(id: CaseConferenceId) -> String {
     format!("case_conference:{id}")
 }
 
-fn not_found() -> Error {
+pub(super) fn not_found() -> Error {
     Error::not_found(Noun::CaseConference)
 }
 
@@ -66,7 +66,7 @@ fn unknown_account(field: &str) -> Error {
     )
 }
 
-fn event(actor: &Actor, action: AuditAction, now: Millis) -> AuditEvent {
+pub(super) fn event(actor: &Actor, action: AuditAction, now: Millis) -> AuditEvent {
     AuditEvent::new(
         now,
         Some(actor.account_id),
@@ -737,94 +737,6 @@ impl Store {
         self.case_conference(actor, id).await
     }
 
-    /// The validated record (participants and managers) and the hash kept at
-    /// validation. A case of an erased patient is gone from it.
-    pub async fn case_conference_record(
-        &self,
-        actor: &Actor,
-        id: CaseConferenceId,
-        now: Millis,
-    ) -> Result<(Record, String)> {
-        let conference = self.case_conference(actor, id).await?;
-        if conference.status != ConferenceStatus::Validated {
-            return Err(Error::conflict(
-                "case_conference.not_validated",
-                "the record exists once the conference is validated",
-            ));
-        }
-        let mut conn = self.db.reader().acquire().await?;
-        let sealed: Option<Vec<u8>> =
-            sqlx::query_scalar("select record from case_conferences where id = $1")
-                .bind(id.as_text())
-                .fetch_one(&mut *conn)
-                .await?;
-        let key = self.data_key_in(&mut conn, &conference_owner(id)).await?;
-        let mut record: Record = open_json(
-            &key,
-            CONFERENCES,
-            &id.as_text(),
-            "record",
-            &sealed.ok_or_else(not_found)?,
-        )?;
-        let rows = sqlx::query(
-            "select id, patient_id, record from case_conference_cases where conference_id = $1 order by id",
-        )
-        .bind(id.as_text())
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut events = Vec::new();
-        for row in &rows {
-            let case: String = row.try_get("id")?;
-            let patient =
-                PatientId::parse(&row.try_get::<String, _>("patient_id")?).ok_or_else(not_found)?;
-            let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("record")? else {
-                continue;
-            };
-            let key = match self.data_key_in(&mut conn, &patient_owner(patient)).await {
-                Ok(k) => k,
-                Err(Error::Erased) => continue,
-                Err(e) => return Err(e),
-            };
-            record
-                .cases
-                .push(open_json(&key, CASES, &case, "record", &sealed)?);
-            events.push(
-                event(actor, AuditAction::CaseConferenceRecordRead, now)
-                    .patient(patient)
-                    .resource("case_conference_case", case),
-            );
-        }
-        record.cases.sort_by(|a, b| a.case_id.cmp(&b.case_id));
-        events.push(
-            event(actor, AuditAction::CaseConferenceRecordRead, now)
-                .resource("case_conference", id),
-        );
-        self.audit_all(events).await?;
-        Ok((record, conference.record_hash.unwrap_or_default()))
-    }
-
-    /// Every case of a patient, for the patient's export (no access check: the
-    /// export has decided).
-    pub(crate) async fn cases_for_export(&self, patient: PatientId) -> Result<Vec<Case>> {
-        let mut conn = self.db.reader().acquire().await?;
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "select conference_id, id from case_conference_cases where patient_id = $1 order by id",
-        )
-        .bind(patient.as_text())
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut cases = Vec::with_capacity(rows.len());
-        for (conference, case) in &rows {
-            let (Some(conference), Some(case)) =
-                (CaseConferenceId::parse(conference), CaseId::parse(case))
-            else {
-                continue;
-            };
-            cases.push(self.load_case(&mut conn, conference, case).await?);
-        }
-        Ok(cases)
-    }
-
     // --- helpers ---------------------------------------------------------------
 
     /// Bumps the version of a planned conference (its row lock), then reads it: 404
@@ -953,7 +865,7 @@ impl Store {
             .ok_or(Error::not_found(Noun::CaseConferenceCase))
     }
 
-    async fn load_conference(
+    pub(super) async fn load_conference(
         &self,
         conn: &mut AnyConnection,
         id: CaseConferenceId,
@@ -1051,7 +963,7 @@ impl Store {
 
     /// A case with its sealed text opened under the patient's key (no access check:
     /// callers have checked).
-    async fn load_case(
+    pub(super) async fn load_case(
         &self,
         conn: &mut AnyConnection,
         id: CaseConferenceId,

@@ -45,6 +45,7 @@ mod care_plans;
 mod pathways;
 mod tasks;
 // Case conferences (issue 13)
+mod case_conference_record;
 mod case_conference_tasks;
 mod case_conferences;
 

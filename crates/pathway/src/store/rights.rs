@@ -79,6 +79,8 @@ pub struct Export {
     pub care_plans: Vec<super::PlanExport>,
     // Case conferences (issue 13): the cases discussed, with their minutes.
     pub case_conference_cases: Vec<crate::case_conference::Case>,
+    /// The corrections added to those cases after validation.
+    pub case_conference_addenda: Vec<crate::case_conference::addendum::Addendum>,
 }
 
 const GRANTS: &str = "break_glass_grants";
@@ -821,6 +823,7 @@ impl Store {
                 let care_plans = self.plans_for_export(&key, patient).await?;
                 // Case conferences (issue 13)
                 let case_conference_cases = self.cases_for_export(patient).await?;
+                let case_conference_addenda = self.addenda_for_export(patient).await?;
                 let detail = format!(
                     "entries={} conversations={} care_plans={}",
                     entries.len(),
@@ -837,6 +840,7 @@ impl Store {
                     waiting_requests,
                     care_plans,
                     case_conference_cases,
+                    case_conference_addenda,
                 })
                 .purpose(Purpose::PatientRight)
                 .detail(detail))

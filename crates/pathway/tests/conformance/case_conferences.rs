@@ -20,7 +20,12 @@ use crate::file::patient_by;
 use crate::support::{account, fresh_store, now, open};
 
 /// A health professional whose PSC exercice says profession and specialty.
-async fn doctor(s: &Store, name: &str, profession: &str, specialty: Option<&str>) -> Actor {
+pub(crate) async fn doctor(
+    s: &Store,
+    name: &str,
+    profession: &str,
+    specialty: Option<&str>,
+) -> Actor {
     let actor = account(s, name, Some(profession), &[]).await;
     let exercice = match specialty {
         Some(sp) => serde_json::json!({ "profession": profession, "specialty": { "code": sp } }),
@@ -35,7 +40,7 @@ async fn doctor(s: &Store, name: &str, profession: &str, specialty: Option<&str>
     actor
 }
 
-fn rcp(start: Millis, chair: Option<&Actor>) -> ConferenceInput {
+pub(crate) fn rcp(start: Millis, chair: Option<&Actor>) -> ConferenceInput {
     ConferenceInput {
         title: "RCP oncogériatrique".into(),
         kind: ConferenceKind::Rcp,
@@ -349,7 +354,8 @@ async fn the_whole_flow_from_the_agenda_to_the_sealed_record() {
         "patient.not_found"
     );
     // …but a participant reads the record, whose hash is the one kept.
-    let (record, kept) = s.case_conference_record(&onco, c.id, later).await.unwrap();
+    let view = s.case_conference_record(&onco, c.id, later).await.unwrap();
+    let (record, kept) = (view.record, view.hash);
     assert_eq!(kept, hash);
     assert_eq!(record.hash().unwrap(), hash);
     assert_eq!(record.cases.len(), 1);
@@ -558,7 +564,8 @@ async fn an_edit_racing_a_validation_is_never_lost() {
         other.add_case_conference_participant(&gp, id, late.account_id, at)
     );
     let validated = v.unwrap();
-    let (record, hash) = s.case_conference_record(&gp, id, at).await.unwrap();
+    let view = s.case_conference_record(&gp, id, at).await.unwrap();
+    let (record, hash) = (view.record, view.hash);
     assert_eq!(record.hash().unwrap(), hash);
     assert_eq!(validated.record_hash.as_deref(), Some(&*hash));
     let in_record = record

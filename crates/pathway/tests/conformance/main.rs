@@ -25,4 +25,5 @@ mod waiting_list;
 // Pathways, care plans and tasks (issue 12)
 mod care_plans;
 // Case conferences (issue 13)
+mod case_conference_addenda;
 mod case_conferences;

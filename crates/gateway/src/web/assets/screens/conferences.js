@@ -1,7 +1,8 @@
 // Concertations (RCP / concertation pluriprofessionnelle): the agenda, one
 // conference (participants and attendance, cases and the chair's minutes,
-// validation) and its printable record. Routes: #/concertations,
-// #/concertations/ID, #/concertations/ID/compte-rendu.
+// validation) and its record with its corrections (rectificatifs) and a link to
+// the server's printable page. Routes: #/concertations, #/concertations/ID,
+// #/concertations/ID/compte-rendu.
 import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
 import { get, post, put, patch } from '../lib/api.js';
 import { useStore } from '../lib/store.js';
@@ -263,13 +264,70 @@ function Conference({ id }) {
   </section>`;
 }
 
+/** Who may add a correction (the server decides; this only hides a form that
+ * would be refused): about a case, a health professional who chaired or attended;
+ * about the conference, those and its organisers. */
+function mayCorrect(me, conference, record) {
+  const attended = record.participants.some((p) => p.account_id === me.id && p.attended);
+  const chair = record.chair_id === me.id;
+  const cases = me.kind === 'health_professional' && (chair || attended);
+  const organiser = conference && (conference.created_by === me.id
+    || me.cpts_roles.includes('coordinator') || me.cpts_roles.includes('admin'));
+  return { cases, general: cases || chair || attended || !!organiser };
+}
+
+function AddAddendum({ id, record, may, onAdded }) {
+  const ids = { about: useId('ad-about'), text: useId('ad-text') };
+  const [submit, busy, error] = useSubmit(async (e) => {
+    const f = e.target;
+    const about = field(f, 'about');
+    await post(`/v1/case-conferences/${id}/addenda`, { text: field(f, 'text'), case_id: about || null });
+    f.reset();
+    onAdded();
+  });
+  return html`<form class="card no-print" onSubmit=${submit} aria-labelledby="ad-title" data-addendum-form>
+    <h2 id="ad-title">Ajouter un rectificatif</h2>
+    <p class="muted">Le compte rendu validé ne change pas : le rectificatif s’ajoute à la suite, avec sa propre empreinte.</p>
+    <label for=${ids.about}>Concerne</label>
+    <select id=${ids.about} name="about">
+      ${may.general && html`<option value="">La concertation (rectificatif général)</option>`}
+      ${may.cases && record.cases.map((c) => html`<option value=${c.case_id}>Le cas de ${c.patient_name}</option>`)}
+    </select>
+    <label for=${ids.text}>Rectificatif</label>
+    <textarea id=${ids.text} name="text" rows="3" maxlength="3000" required></textarea>
+    <${ErrorBox} error=${error} />
+    <div class="actions"><button type="submit" class="primary" disabled=${busy}>Ajouter le rectificatif</button></div>
+  </form>`;
+}
+
+function Addenda({ record, addenda }) {
+  const about = (a) => {
+    if (!a.case_id) return 'la concertation';
+    const c = record.cases.find((x) => x.case_id === a.case_id);
+    return c ? `le cas de ${c.patient_name}` : 'un cas';
+  };
+  return html`<section aria-labelledby="ad-list">
+    <h2 id="ad-list">Rectificatifs</h2>
+    ${addenda.length === 0 ? html`<p class="muted">Aucun rectificatif.</p>` : html`<ol class="list card">
+      ${addenda.map((a) => html`<li data-addendum=${a.position}>
+        <span class="muted">N° ${a.position} — ${dateAndTime(a.created_at)} — ${personLabel(a.author_name)} — concerne ${about(a)}</span>
+        <p class="msg-body">${a.text === null ? html`<em>Texte effacé avec le dossier du patient.</em>` : a.text}</p>
+        <span class="muted">Empreinte <code class="hash">${a.hash}</code></span>
+      </li>`)}</ol>`}
+  </section>`;
+}
+
 function Record({ id }) {
-  const [data, error] = useLoad(() => get(`/v1/case-conferences/${id}/record`), [id]);
+  const st = useStore();
+  const [data, error, reload] = useLoad(() => get(`/v1/case-conferences/${id}/record`), [id]);
+  const [conference] = useLoad(() => get(`/v1/case-conferences/${id}`), [id]);
   if (error) return html`<section class="narrow"><${ErrorBox} error=${error} /></section>`;
   if (!data) return html`<${Loading} />`;
   const r = data.record;
+  const may = st.me ? mayCorrect(st.me, conference, r) : { cases: false, general: false };
   return html`<article class="narrow record" aria-labelledby="rec-title">
     <div class="toolbar no-print"><a class="button" href=${`#/concertations/${id}`}>Retour</a>
+      <a class="button" href=${`/v1/case-conferences/${id}/record?format=html`} target="_blank" rel="noopener" data-printable>Version imprimable</a>
       <button type="button" class="primary" onClick=${() => window.print()}>Imprimer / PDF</button></div>
     <h1 id="rec-title">Compte rendu — ${r.title}</h1>
     <dl class="facts">
@@ -290,7 +348,9 @@ function Record({ id }) {
       </dl>
       ${c.actions.length > 0 && html`<h3>Actions</h3><ul>${c.actions.map((t) => html`<li>${t.title} — échéance ${birthDate(t.due_on)}</li>`)}</ul>`}
     </section>`)}
-    <p class="muted">Empreinte SHA-256 du compte rendu : <code data-hash>${data.hash}</code></p>
+    <p class="muted">Empreinte SHA-256 du compte rendu : <code class="hash" data-hash>${data.hash}</code></p>
+    <${Addenda} record=${r} addenda=${data.addenda} />
+    ${(may.cases || may.general) && html`<${AddAddendum} id=${id} record=${r} may=${may} onAdded=${reload} />`}
   </article>`;
 }
 
