@@ -99,6 +99,8 @@ REFUSED_BY_FACTS = {
     # asking for more distinct professions than participants (a rule between fields).
     "case_conference.unknown_account",
     "case_conference.invalid_quorum",
+    # A correction's `case_id` that names no case of this conference's record.
+    "case_conference.unknown_case",
 }
 
 
