@@ -61,11 +61,31 @@ fn day(ymd: &str) -> String {
     }
 }
 
-fn name_of<'a>(people: &'a [RecordParticipant], id: &str) -> Option<&'a str> {
+fn name_of(people: &[RecordParticipant], id: &str) -> Option<String> {
     people
         .iter()
         .find(|p| p.account_id == id)
-        .map(|p| p.display_name.as_str())
+        .map(|p| person_label(&p.display_name))
+}
+
+/// A professional's name as the web client shows it: the directory and Pro Santé
+/// Connect give some in capitals ("CLAIRE MARTIN"), which read as a patient's birth
+/// name; those are written "Claire Martin" (lib/format.js `personLabel`).
+fn person_label(name: &str) -> String {
+    if name != name.to_uppercase() {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut start = true;
+    for c in name.chars() {
+        if start && c.is_alphabetic() {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = c.is_whitespace() || matches!(c, '\'' | '’' | '-');
+    }
+    out
 }
 
 /// A user's text, escaped; line breaks kept by the stylesheet (`.text`).
@@ -108,7 +128,7 @@ pub fn html(view: &RecordView, now: Millis) -> String {
         at = moment(&r.scheduled_at),
         minutes = r.duration_minutes,
         place = text_or_dash(r.place.as_deref()),
-        chair = esc(name_of(people, &r.chair_id).unwrap_or("—")),
+        chair = esc(name_of(people, &r.chair_id).as_deref().unwrap_or("—")),
         quorum = if r.kind == "rcp" {
             format!(
                 "{} médecins présents, {} spécialités distinctes",
@@ -121,7 +141,7 @@ pub fn html(view: &RecordView, now: Millis) -> String {
             )
         },
         validated = moment(&r.validated_at),
-        by = esc(name_of(people, &r.validated_by).unwrap_or("—")),
+        by = esc(name_of(people, &r.validated_by).as_deref().unwrap_or("—")),
     );
     h.push_str(
         "<section><h2>Présences</h2><table class=\"attendance\"><thead><tr><th>Participant</th>\
@@ -131,7 +151,7 @@ pub fn html(view: &RecordView, now: Millis) -> String {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}{}</td><td>{}</td></tr>",
-            esc(&p.display_name),
+            esc(&person_label(&p.display_name)),
             profession(p.profession_code.as_deref()),
             p.specialty_code
                 .as_deref()
@@ -162,7 +182,7 @@ pub fn html(view: &RecordView, now: Millis) -> String {
             n = i + 1,
             name = esc(&c.patient_name),
             born = day(&c.patient_birth_date),
-            presenter = esc(name_of(people, &c.presenter_id).unwrap_or("—")),
+            presenter = esc(name_of(people, &c.presenter_id).as_deref().unwrap_or("—")),
             question = text_or_dash(Some(&c.question)),
             summary = text_or_dash(c.summary.as_deref()),
             proposal = text_or_dash(c.proposal.as_deref()),
@@ -171,6 +191,7 @@ pub fn html(view: &RecordView, now: Millis) -> String {
                 .follow_up_id
                 .as_deref()
                 .and_then(|f| name_of(people, f))
+                .as_deref()
                 .unwrap_or("—")),
         );
         if !c.actions.is_empty() {
@@ -182,7 +203,9 @@ pub fn html(view: &RecordView, now: Millis) -> String {
                     "<li>{} — {} — confiée à {} — échéance {}</li>",
                     esc(&a.title),
                     category(a.category.as_str()),
-                    esc(name_of(people, &who).unwrap_or("un professionnel")),
+                    esc(name_of(people, &who)
+                        .as_deref()
+                        .unwrap_or("un professionnel")),
                     day(&a.due_on),
                 );
             }
@@ -212,7 +235,7 @@ pub fn html(view: &RecordView, now: Millis) -> String {
                  <p class=\"hash\">Empreinte <code>{hash}</code>, chaînée à <code>{previous}</code></p></li>",
                 n = a.position,
                 at = paris_clock(a.created_at),
-                author = esc(&a.author_name),
+                author = esc(&person_label(&a.author_name)),
                 text = match &a.text {
                     Some(t) => format!("<span class=\"text\">{}</span>", esc(t)),
                     None => "<em>Texte effacé avec le dossier du patient.</em>".into(),
@@ -242,6 +265,13 @@ pub fn html(view: &RecordView, now: Millis) -> String {
 mod tests {
     use super::*;
     use cordee_pathway::case_conference::Quorum;
+
+    #[test]
+    fn names_in_capitals_are_written_as_the_client_writes_them() {
+        assert_eq!(person_label("CLAIRE MARTIN"), "Claire Martin");
+        assert_eq!(person_label("JEAN-PIERRE D’ARC"), "Jean-Pierre D’Arc");
+        assert_eq!(person_label("Dr Martin"), "Dr Martin");
+    }
     use cordee_pathway::case_conference::record::{Record, RecordCase};
 
     fn view() -> RecordView {
