@@ -333,6 +333,42 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     assert_eq!(kept["title"], after["title"]);
     assert_eq!(kept["preferences"], "Rester chez elle.");
 
+    // A review: the new objective partly reached, the next date in two months.
+    click(&phone, "button[data-action='cancel-edit']").await;
+    phone.wait_for("[data-review-form]").await;
+    let next = cordee_pathway::calendar::Day::today_in_paris(app.clock.now())
+        .plus_days(60)
+        .as_text();
+    phone
+        .eval(&format!(
+            "const row = [...document.querySelectorAll('[data-outcome-row]')].find(r => r.textContent.includes('Se lever seule la nuit'));
+             row.querySelector('select').value = 'partial';
+             row.querySelector('input').value = 'Une chute évitée de justesse';
+             const f = document.querySelector('[data-review-form]');
+             f.querySelector('textarea[name=summary]').value = 'Revue à un mois : pesée quotidienne tenue.';
+             f.querySelector('input[name=next]').value = '{next}';
+             return true;"
+        ))
+        .await;
+    click(&phone, "button[data-action='review']").await;
+    phone
+        .wait_text("[data-plan-reviews]", "Partiellement atteint")
+        .await;
+    let reviewed: Value = gp.get(&plan_path).await.json().await.unwrap();
+    assert_eq!(reviewed["review_on"], next.as_str(), "{reviewed}");
+    let review = reviewed["reviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["summary"] == "Revue à un mois : pesée quotidienne tenue.")
+        .unwrap_or_else(|| panic!("{reviewed}"))
+        .clone();
+    let outcomes = review["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 1, "only the objective evaluated: {review}");
+    assert_eq!(outcomes[0]["objective"], "Se lever seule la nuit");
+    assert_eq!(outcomes[0]["achievement"], "partial");
+    assert_eq!(outcomes[0]["comment"], "Une chute évitée de justesse");
+
     // The task's screen: the referent takes it back.
     phone.goto(&app.url(&format!("/#/taches/{task_id}"))).await;
     phone.wait_for("[data-reassign]").await;

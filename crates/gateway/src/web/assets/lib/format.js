@@ -41,6 +41,13 @@ export function todayInParis() {
   return parts;
 }
 
+/** The day after `day` (YYYY-MM-DD), for dates that must be after today. */
+export function dayAfter(day) {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
 /** "SOPHIE BERNARD" (as the national directory writes names) → "Sophie Bernard";
  *  names already in mixed case are left alone. */
 export function personLabel(name) {

@@ -8,7 +8,7 @@ import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } f
 import { get, post, patch } from '../lib/api.js';
 import { learnPerson, personName } from '../lib/store.js';
 import { CATEGORIES, PLAN_STATUSES, TASK_STATUSES } from '../lib/labels.js';
-import { birthDate, todayInParis } from '../lib/format.js';
+import { birthDate, todayInParis, dayAfter } from '../lib/format.js';
 
 const TASK_CATEGORIES = ['soins', 'medical', 'traitements', 'resultats', 'social', 'administratif', 'synthese'];
 
@@ -68,22 +68,39 @@ function AddTask({ patient, plan, team, onAdded }) {
   </form>`;
 }
 
+const ACHIEVEMENTS = { achieved: 'Atteint', partial: 'Partiellement atteint', not_achieved: 'Non atteint' };
+
+/** A review: what was achieved per objective (each one the referent evaluates),
+ * a synthesis, the next date. */
 function ReviewForm({ patient, plan, onDone }) {
   const ids = { summary: useId('r-summary'), next: useId('r-next') };
   const [review, busy, error] = useSubmit(async (event) => {
     const f = event.target;
-    await post(`/v1/patients/${patient.id}/care-plans/${plan.id}/reviews`, { summary: field(f, 'summary'), next_review_on: field(f, 'next') });
+    const outcomes = plan.objectives
+      .map((o, i) => ({ objective: o.label, achievement: field(f, `achievement-${i}`), comment: field(f, `comment-${i}`) }))
+      .filter((o) => o.achievement);
+    await post(`/v1/patients/${patient.id}/care-plans/${plan.id}/reviews`, { summary: field(f, 'summary'), next_review_on: field(f, 'next'), outcomes });
     f.reset();
     onDone();
   });
-  return html`<form class="card" onSubmit=${review} aria-labelledby="review-title">
+  return html`<form class="card" onSubmit=${review} aria-labelledby="review-title" data-review-form>
     <h2 id="review-title">Réévaluer le plan</h2>
-    <label for=${ids.summary}>Synthèse de la revue (objectifs atteints, à revoir)</label>
+    ${plan.objectives.map((o, i) => html`<fieldset key=${i} data-outcome-row>
+      <legend>${o.label}${o.criteria ? html` <span class="hint">— critère : ${o.criteria}</span>` : ''}</legend>
+      <label for=${`${ids.summary}-a${i}`}>Résultat</label>
+      <select id=${`${ids.summary}-a${i}`} name=${`achievement-${i}`}>
+        <option value="">Non évalué</option>
+        ${Object.entries(ACHIEVEMENTS).map(([v, l]) => html`<option value=${v}>${l}</option>`)}
+      </select>
+      <label for=${`${ids.summary}-c${i}`}>Commentaire</label>
+      <input id=${`${ids.summary}-c${i}`} name=${`comment-${i}`} maxlength="500" />
+    </fieldset>`)}
+    <label for=${ids.summary}>Synthèse de la revue</label>
     <textarea id=${ids.summary} name="summary" required></textarea>
     <label for=${ids.next}>Prochaine revue</label>
-    <input id=${ids.next} name="next" type="date" required min=${todayInParis()} />
+    <input id=${ids.next} name="next" type="date" required min=${dayAfter(todayInParis())} />
     <${ErrorBox} error=${error} />
-    <div class="actions"><button type="submit" disabled=${busy}>Enregistrer la revue</button></div>
+    <div class="actions"><button type="submit" disabled=${busy} data-action="review">Enregistrer la revue</button></div>
   </form>`;
 }
 
@@ -110,7 +127,8 @@ function EditPlan({ patient, plan, team, onSaved, onCancel }) {
       preferences: field(f, 'preferences'),
       objectives: objectives.rows.filter((r) => r.label.trim()).map((r) => ({ label: r.label.trim(), criteria: r.criteria.trim() })),
       alert_plan: field(f, 'alert_plan'),
-      review_on: field(f, 'review_on'),
+      // Sent only when changed: an overdue plan can be edited without moving its date.
+      ...(field(f, 'review_on') !== plan.review_on ? { review_on: field(f, 'review_on') } : {}),
       coordinator_id: field(f, 'coordinator_id'),
       status: field(f, 'status'),
     });
@@ -145,7 +163,7 @@ function EditPlan({ patient, plan, team, onSaved, onCancel }) {
     <label for=${ids.alert}>En cas d’alerte</label>
     <textarea id=${ids.alert} name="alert_plan" maxlength="4000" defaultValue=${plan.alert_plan}></textarea>
     <label for=${ids.review}>Date de revue</label>
-    <input id=${ids.review} name="review_on" type="date" required min=${todayInParis()} defaultValue=${plan.review_on} />
+    <input id=${ids.review} name="review_on" type="date" required defaultValue=${plan.review_on} />
     <label for=${ids.referent}>Référent</label>
     <select id=${ids.referent} name="coordinator_id">
       ${pros.map((m) => html`<option value=${m.account_id} selected=${m.account_id === plan.coordinator_id}>${personName(m.account_id)}</option>`)}
@@ -157,7 +175,7 @@ function EditPlan({ patient, plan, team, onSaved, onCancel }) {
     <${ErrorBox} error=${error} />
     <div class="actions">
       <button type="submit" class="primary" disabled=${busy} data-action="save-plan">Enregistrer une nouvelle version</button>
-      <button type="button" onClick=${onCancel}>Annuler</button>
+      <button type="button" onClick=${onCancel} data-action="cancel-edit">Annuler</button>
     </div>
   </form>`;
 }
@@ -226,7 +244,9 @@ export function CarePlan({ patient }) {
     ${plan.status !== 'closed' && html`<${ReviewForm} patient=${patient} plan=${plan} onDone=${reload} />`}
     ${plan.reviews && plan.reviews.length > 0 && html`<section class="card" aria-labelledby="plan-reviews">
       <h2 id="plan-reviews">Revues</h2>
-      <ul>${plan.reviews.map((r) => html`<li>${birthDate(r.created_at.slice(0, 10))} : ${r.summary}</li>`)}</ul>
+      <ul data-plan-reviews>${plan.reviews.map((r) => html`<li>${birthDate(r.created_at.slice(0, 10))}, ${personName(r.author_id)} : ${r.summary}
+        ${r.outcomes && r.outcomes.length > 0 && html`<ul>${r.outcomes.map((o) => html`<li><strong>${o.objective}</strong> : ${ACHIEVEMENTS[o.achievement] || o.achievement}${o.comment ? ` — ${o.comment}` : ''}</li>`)}</ul>`}
+      </li>`)}</ul>
     </section>`}
   </div>`;
 }
