@@ -235,6 +235,17 @@ async fn the_demo_has_a_validated_concertation_and_an_rcp_next_week() {
         .await
         .unwrap();
     assert_eq!(record["hash"], items[0]["record_hash"]);
+    // The demo's correction follows the record in the chain.
+    let addenda = record["addenda"].as_array().unwrap();
+    assert_eq!(addenda.len(), 1, "{record}");
+    assert_eq!(addenda[0]["previous_hash"], record["hash"]);
+    assert_eq!(record["chain_head"], addenda[0]["hash"]);
+    assert!(
+        addenda[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rectificatif")
+    );
     let nurse = app.login("nurse-bernard").await;
     let mine: Value = nurse
         .get("/v1/case-conferences?mine=true")

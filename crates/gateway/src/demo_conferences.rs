@@ -92,6 +92,17 @@ pub async fn seed(
     store
         .validate_case_conference(cast.gp, past.id, now)
         .await?;
+    // A correction after the fact: the record stays as validated, the rectificatif
+    // follows it in the chain and reaches Mme Durand's file as an `rcp` entry.
+    store
+        .add_case_conference_addendum(
+            cast.gp,
+            past.id,
+            Some(case.id),
+            "Rectificatif : kinésithérapie 3 fois par semaine (et non 2), comme convenu en séance avec M. Moreau.",
+            now,
+        )
+        .await?;
 
     // Next week's RCP, planned, with two cases. The demo has two médecins of the same
     // specialty: its quorum asks for two médecins and one specialty.
