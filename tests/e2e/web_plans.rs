@@ -420,3 +420,76 @@ async fn click(browser: &Browser, css: &str) {
         .await;
     browser.wait_for(css).await.click().await.unwrap();
 }
+
+/// "Mes tâches" shows 50 tasks, overdue first, and the next ones on demand: none
+/// lost, none twice.
+#[tokio::test]
+async fn mes_taches_pages_by_fifty() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = spawn_app().await;
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
+            .await
+            .unwrap()
+    );
+    let nurse = app.login("nurse-bernard").await;
+    let nurse_id: Value = nurse.get("/v1/me").await.json().await.unwrap();
+    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
+    let first = todo["items"][0].clone();
+    let already = todo["items"].as_array().unwrap().len();
+    let gp = app.login("gp-martin").await;
+    let today = cordee_pathway::calendar::Day::today_in_paris(app.clock.now());
+    for n in 0..52 {
+        let r = gp
+            .post_json(
+                &format!(
+                    "/v1/patients/{}/care-plans/{}/tasks",
+                    first["patient_id"].as_str().unwrap(),
+                    first["plan_id"].as_str().unwrap()
+                ),
+                &serde_json::json!({
+                    "title": format!("Passage du soir n°{n}"),
+                    "category": "soins",
+                    "assignee_id": nurse_id["id"],
+                    "due_on": today.plus_days(n + 1).as_text(),
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let total = already + 52;
+    let phone = Browser::start(Viewport::Phone).await;
+    phone.login(&app, "nurse-bernard").await;
+    phone.goto(&app.url("/#/taches")).await;
+    phone.wait_for("button[data-action='more-tasks']").await;
+    let count = || async {
+        phone
+            .eval("return document.querySelectorAll('a[data-task]').length;")
+            .await
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count().await, 50);
+    click(&phone, "button[data-action='more-tasks']").await;
+    phone
+        .wait_until(
+            "the next page",
+            &format!("document.querySelectorAll('a[data-task]').length === {total}"),
+        )
+        .await;
+    let distinct = phone
+        .eval("return new Set([...document.querySelectorAll('a[data-task]')].map(a => a.dataset.task)).size;")
+        .await;
+    assert_eq!(distinct.as_u64().unwrap(), total as u64);
+    assert_eq!(
+        phone
+            .eval("return document.querySelectorAll(\"button[data-action='more-tasks']\").length;")
+            .await
+            .as_u64()
+            .unwrap(),
+        0,
+        "no more pages"
+    );
+    phone.close().await;
+    app.stop().await;
+}

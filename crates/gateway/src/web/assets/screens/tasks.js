@@ -125,7 +125,20 @@ export function TaskView({ id, onChanged }) {
 }
 
 export function Screen({ id }) {
-  const [page, error, reload] = useLoad(() => get('/v1/tasks?assignee=me&status=open&limit=100'), []);
+  // Pages of 50, overdue first; "show more" asks for one page more, reloading
+  // from the start so that a change elsewhere never leaves a gap or a duplicate.
+  const [pages, setPages] = useState(1);
+  const [page, error, reload] = useLoad(async () => {
+    let items = [];
+    let cursor = null;
+    for (let i = 0; i < pages; i += 1) {
+      const p = await get(`/v1/tasks?assignee=me&status=open&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      items = items.concat(p.items);
+      cursor = p.next_cursor;
+      if (!cursor) break;
+    }
+    return { items, next: cursor };
+  }, [pages]);
   // A task given to me, taken back or changed elsewhere: the list follows at once.
   useEffect(() => onFrame((frame) => {
     if (frame.type === 'task.assigned' || frame.type === 'task.updated') reload();
@@ -137,6 +150,7 @@ export function Screen({ id }) {
       ${!page && !error && html`<${Loading} />`}
       ${page && page.items.length === 0 && html`<p class="muted">Aucune tâche en cours.</p>`}
       ${page && html`<ul class="list card">${page.items.map((t) => html`<${TaskRow} key=${t.id} t=${t} selected=${id} />`)}</ul>`}
+      ${page && page.next && html`<div class="actions"><button type="button" onClick=${() => setPages(pages + 1)} data-action="more-tasks">Afficher les tâches suivantes</button></div>`}
     </section>
     <section class="pane-detail">
       ${id ? html`<${TaskView} key=${id} id=${id} onChanged=${reload} />` : html`<p class="muted">Choisissez une tâche.</p>`}
