@@ -332,6 +332,14 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     let kept: Value = gp.get(&plan_path).await.json().await.unwrap();
     assert_eq!(kept["title"], after["title"]);
     assert_eq!(kept["preferences"], "Rester chez elle.");
+    // Reloading starts the form again from the version that won.
+    click(&phone, "button[data-action='reload-plan']").await;
+    phone
+        .wait_until(
+            "the form on the current version",
+            "(document.querySelector('[data-plan-edit] textarea[name=preferences]') || {}).value === 'Rester chez elle.'",
+        )
+        .await;
 
     // A review: the new objective partly reached, the next date in two months.
     click(&phone, "button[data-action='cancel-edit']").await;

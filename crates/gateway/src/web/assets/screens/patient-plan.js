@@ -114,7 +114,7 @@ function useRows(initial, blank) {
   return { rows, set, add, remove };
 }
 
-function EditPlan({ patient, plan, team, onSaved, onCancel }) {
+function EditPlan({ patient, plan, team, onSaved, onCancel, onReload }) {
   const problems = useRows(plan.problems, { label: '', priority: plan.problems.length + 1, patient_priority: false });
   const objectives = useRows(plan.objectives, { label: '', criteria: '' });
   const ids = { title: useId('p-title'), prefs: useId('p-prefs'), alert: useId('p-alert'), review: useId('p-review'), referent: useId('p-ref'), status: useId('p-status') };
@@ -173,6 +173,8 @@ function EditPlan({ patient, plan, team, onSaved, onCancel }) {
       ${['active', 'suspended', 'closed'].map((s) => html`<option value=${s} selected=${s === plan.status}>${PLAN_STATUSES[s] || s}</option>`)}
     </select>
     <${ErrorBox} error=${error} />
+    ${error && error.code === 'care_plan.version_conflict' && html`<p class="hint">Vos modifications n’ont pas été enregistrées. Rechargez le plan pour repartir de la version actuelle.</p>
+      <div class="actions"><button type="button" onClick=${onReload} data-action="reload-plan">Recharger le plan</button></div>`}
     <div class="actions">
       <button type="submit" class="primary" disabled=${busy} data-action="save-plan">Enregistrer une nouvelle version</button>
       <button type="button" onClick=${onCancel} data-action="cancel-edit">Annuler</button>
@@ -208,7 +210,7 @@ export function CarePlan({ patient }) {
   if (!plan || plan.status === 'closed') return html`<${OpenPlan} patient=${patient} onOpened=${reload} />`;
   if (editing) {
     return html`<div data-plan=${plan.id}><${EditPlan} key=${plan.version} patient=${patient} plan=${plan} team=${team}
-      onSaved=${() => { setEditing(false); reload(); }} onCancel=${() => setEditing(false)} /></div>`;
+      onSaved=${() => { setEditing(false); reload(); }} onCancel=${() => setEditing(false)} onReload=${reload} /></div>`;
   }
   return html`<div data-plan=${plan.id}>
     <section class="card" aria-labelledby="plan-title">
