@@ -143,6 +143,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no {css} within {WAIT:?}: {e}"))
     }
 
+    /// Clicks as a person would, after scrolling the element clear of the phone's
+    /// fixed navigation bar (which would otherwise take the click).
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await;
+        self.eval(&format!(
+            "document.querySelector({}).scrollIntoView({{ block: 'center' }}); return true;",
+            json!(css)
+        ))
+        .await;
+        self.wait_for(css).await.click().await.unwrap();
+    }
+
     pub async fn eval(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.unwrap()
     }

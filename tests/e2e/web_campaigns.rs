@@ -56,19 +56,6 @@ async fn set_value(browser: &Browser, css: &str, value: &str) {
     browser.eval(&script).await;
 }
 
-/// Clicks as a person would, after scrolling the element clear of the fixed
-/// navigation bar.
-async fn click(browser: &Browser, css: &str) {
-    browser.wait_for(css).await;
-    browser
-        .eval(&format!(
-            "document.querySelector({}).scrollIntoView({{ block: 'center' }}); return true;",
-            json!(css)
-        ))
-        .await;
-    browser.wait_for(css).await.click().await.unwrap();
-}
-
 async fn actions(user: &User, campaign: &str) -> Vec<Value> {
     let r: Value = user
         .get(&format!("/v1/campaigns/{campaign}/actions"))
@@ -104,13 +91,13 @@ async fn the_pharmacist_joins_and_records_the_day_at_the_counter_on_a_phone() {
     assert_fits_the_phone(&phone, "20-campagnes").await;
 
     // Join for the officine, then the day's counts in big fields.
-    click(&phone, &format!("a[data-campaign='{id}']")).await;
-    click(&phone, "button[data-join]").await;
+    phone.click(&format!("a[data-campaign='{id}']")).await;
+    phone.click("button[data-join]").await;
     set_value(&phone, "input[data-kind='tests_realises']", "12").await;
     set_value(&phone, "input[data-kind='tests_positifs']", "3").await;
     let counter = phone.screenshot("21-campagne-saisie-du-jour").await;
     assert_fits_the_phone(&phone, "21-campagne-saisie-du-jour").await;
-    click(&phone, "form.counter button[type=submit]").await;
+    phone.click("form.counter button[type=submit]").await;
     phone.wait_text(".notice", "Enregistré.").await;
     let recorded = actions(&pharmacist, id).await;
     assert_eq!(recorded.len(), 2);
@@ -127,7 +114,7 @@ async fn the_pharmacist_joins_and_records_the_day_at_the_counter_on_a_phone() {
         .wait_text("form.counter .hint", "Déjà saisi : 12")
         .await;
     set_value(&phone, "input[data-kind='tests_realises']", "14").await;
-    click(&phone, "form.counter button[type=submit]").await;
+    phone.click("form.counter button[type=submit]").await;
     phone
         .wait_text("form.counter .hint", "Déjà saisi : 14")
         .await;
@@ -212,11 +199,11 @@ async fn the_coordinator_launches_follows_and_broadcasts() {
     let cabinet_name = cabinet["items"][0]["name"].as_str().unwrap().to_string();
     let cabinet_id = cabinet["items"][0]["id"].as_str().unwrap().to_string();
     set_value(&phone, "form[role=search] input[name=q]", &cabinet_name).await;
-    click(&phone, "form[role=search] button[type=submit]").await;
+    phone.click("form[role=search] button[type=submit]").await;
     phone
         .wait_text("form[role=search] .row-title", &cabinet_name)
         .await;
-    click(&phone, "form[role=search] li button").await;
+    phone.click("form[role=search] li button").await;
     phone
         .wait_for(&format!("li[data-structure='{cabinet_id}']"))
         .await;
@@ -228,7 +215,7 @@ async fn the_coordinator_launches_follows_and_broadcasts() {
         "Nouveaux TROD disponibles à la CPTS",
     )
     .await;
-    click(&phone, "form.card button.primary[type=submit]").await;
+    phone.click("form.card button.primary[type=submit]").await;
     phone.wait_text(".notice", "Message envoyé").await;
     let messages: Value = nurse
         .get(&format!("/v1/conversations/{conversation}/messages"))
@@ -256,7 +243,7 @@ async fn the_coordinator_launches_follows_and_broadcasts() {
     set_value(&phone, "input[name=title]", "Mars bleu").await;
     set_value(&phone, "input[name=starts_on]", &day(&app, 1)).await;
     set_value(&phone, "input[name=ends_on]", &day(&app, 31)).await;
-    click(&phone, "form.card button.primary[type=submit]").await;
+    phone.click("form.card button.primary[type=submit]").await;
     phone.wait_for("#dashboard-title").await;
     phone.wait_text("#dashboard-title", "Mars bleu").await;
     let list: Value = coordinator.get("/v1/campaigns").await.json().await.unwrap();

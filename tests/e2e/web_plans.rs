@@ -219,45 +219,28 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     phone
         .goto(&app.url(&format!("/#/patients/{patient}/plan")))
         .await;
-    click(&phone, "button[data-action='edit-plan']").await;
+    phone.click("button[data-action='edit-plan']").await;
     phone.wait_for("[data-plan-edit]").await;
-    click(&phone, "button[data-action='add-problem']").await;
-    let rows = phone
-        .client
-        .find_all(fantoccini::Locator::Css("[data-problem-row]"))
-        .await
-        .unwrap();
-    let last = rows.last().unwrap();
-    last.find(fantoccini::Locator::Css("input[name='problem']"))
-        .await
-        .unwrap()
-        .send_keys("Peur de tomber la nuit")
-        .await
-        .unwrap();
-    click(
+    phone.click("button[data-action='add-problem']").await;
+    type_in_last(
         &phone,
-        "[data-problem-row]:last-of-type input[name='patient_priority']",
+        "[data-problem-row]",
+        &[("problem", "Peur de tomber la nuit")],
     )
     .await;
-    click(&phone, "button[data-action='add-objective']").await;
-    let rows = phone
-        .client
-        .find_all(fantoccini::Locator::Css("[data-objective-row]"))
-        .await
-        .unwrap();
-    let last = rows.last().unwrap();
-    last.find(fantoccini::Locator::Css("input[name='objective']"))
-        .await
-        .unwrap()
-        .send_keys("Se lever seule la nuit")
-        .await
-        .unwrap();
-    last.find(fantoccini::Locator::Css("input[name='criteria']"))
-        .await
-        .unwrap()
-        .send_keys("Aucune chute en un mois")
-        .await
-        .unwrap();
+    phone
+        .click("[data-problem-row]:last-of-type input[name='patient_priority']")
+        .await;
+    phone.click("button[data-action='add-objective']").await;
+    type_in_last(
+        &phone,
+        "[data-objective-row]",
+        &[
+            ("objective", "Se lever seule la nuit"),
+            ("criteria", "Aucune chute en un mois"),
+        ],
+    )
+    .await;
     let width = phone
         .eval("return document.documentElement.scrollWidth;")
         .await;
@@ -266,7 +249,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
         "the plan editor is {width} px wide"
     );
     let shot = phone.screenshot("plans-04-modifier-le-plan").await;
-    click(&phone, "button[data-action='save-plan']").await;
+    phone.click("button[data-action='save-plan']").await;
     phone.wait_for("button[data-action='edit-plan']").await;
     phone
         .wait_text("[data-plan]", "Peur de tomber la nuit")
@@ -302,7 +285,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
         .map(|p| p["patient_priority"] == true)
         .collect();
     assert!(own.windows(2).all(|w| w[0] || !w[1]), "{after}");
-    click(&phone, "button[data-action='plan-history']").await;
+    phone.click("button[data-action='plan-history']").await;
     phone.wait_for("[data-plan-versions]").await;
     let listed = phone
         .eval("return document.querySelectorAll('[data-plan-versions] li').length;")
@@ -314,7 +297,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     );
 
     // Overtaken: the form holds version N, someone saves N+1 meanwhile.
-    click(&phone, "button[data-action='edit-plan']").await;
+    phone.click("button[data-action='edit-plan']").await;
     let title = phone.wait_for("[data-plan-edit] input[name='title']").await;
     let moved = gp
         .patch_json(
@@ -325,7 +308,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     assert_eq!(moved.status(), 200);
     title.clear().await.unwrap();
     title.send_keys("Titre écrasé").await.unwrap();
-    click(&phone, "button[data-action='save-plan']").await;
+    phone.click("button[data-action='save-plan']").await;
     phone
         .wait_text("[data-plan-edit] .error", "modifié entre-temps")
         .await;
@@ -333,7 +316,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     assert_eq!(kept["title"], after["title"]);
     assert_eq!(kept["preferences"], "Rester chez elle.");
     // Reloading starts the form again from the version that won.
-    click(&phone, "button[data-action='reload-plan']").await;
+    phone.click("button[data-action='reload-plan']").await;
     phone
         .wait_until(
             "the form on the current version",
@@ -342,7 +325,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
         .await;
 
     // A review: the new objective partly reached, the next date in two months.
-    click(&phone, "button[data-action='cancel-edit']").await;
+    phone.click("button[data-action='cancel-edit']").await;
     phone.wait_for("[data-review-form]").await;
     let next = cordee_pathway::calendar::Day::today_in_paris(app.clock.now())
         .plus_days(60)
@@ -358,7 +341,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
              return true;"
         ))
         .await;
-    click(&phone, "button[data-action='review']").await;
+    phone.click("button[data-action='review']").await;
     phone
         .wait_text("[data-plan-reviews]", "Partiellement atteint")
         .await;
@@ -383,7 +366,7 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     phone
         .eval("const s = document.querySelector('[data-reassign] select[name=assignee]'); s.value = ''; s.dispatchEvent(new Event('change')); return true;")
         .await;
-    click(&phone, "button[data-action='reassign']").await;
+    phone.click("button[data-action='reassign']").await;
     phone
         .wait_until(
             "the task's new version on its screen",
@@ -414,19 +397,6 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     phone.close().await;
     assert!(std::fs::metadata(&shot).unwrap().len() > 1000);
     app.stop().await;
-}
-
-/// Clicks as a person would, after scrolling the element clear of the fixed
-/// navigation bar.
-async fn click(browser: &Browser, css: &str) {
-    browser.wait_for(css).await;
-    browser
-        .eval(&format!(
-            "document.querySelector({}).scrollIntoView({{ block: 'center' }}); return true;",
-            serde_json::json!(css)
-        ))
-        .await;
-    browser.wait_for(css).await.click().await.unwrap();
 }
 
 /// "Mes tâches" shows 50 tasks, overdue first, and the next ones on demand: none
@@ -478,7 +448,7 @@ async fn mes_taches_pages_by_fifty() {
             .unwrap()
     };
     assert_eq!(count().await, 50);
-    click(&phone, "button[data-action='more-tasks']").await;
+    phone.click("button[data-action='more-tasks']").await;
     phone
         .wait_until(
             "the next page",
@@ -500,4 +470,22 @@ async fn mes_taches_pages_by_fifty() {
     );
     phone.close().await;
     app.stop().await;
+}
+
+/// Types, as a person would, into the named inputs of the last row matching `row`.
+async fn type_in_last(browser: &Browser, row: &str, fields: &[(&str, &str)]) {
+    let rows = browser
+        .client
+        .find_all(fantoccini::Locator::Css(row))
+        .await
+        .unwrap();
+    let last = rows.last().unwrap();
+    for (name, text) in fields {
+        last.find(fantoccini::Locator::Css(&format!("input[name='{name}']")))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
 }
