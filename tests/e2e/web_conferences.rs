@@ -256,3 +256,49 @@ async fn the_demo_has_a_validated_concertation_and_an_rcp_next_week() {
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);
     app.stop().await;
 }
+
+/// The agenda follows the stream: a conference the nurse is invited to while her
+/// agenda is open appears without a reload.
+#[tokio::test]
+async fn an_invitation_appears_on_the_open_agenda() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = spawn_app().await;
+    let coord = app.login("coord-garcia").await;
+    let gp = app.login("gp-martin").await;
+    let nurse = app.login("nurse-bernard").await;
+    let phone = Browser::start(Viewport::Phone).await;
+    phone.login(&app, "nurse-bernard").await;
+    phone.goto(&app.url("/#/concertations")).await;
+    phone.wait_for("#cc-title").await;
+    phone
+        .wait_until(
+            "the agenda loaded",
+            "!document.querySelector('main [role=status]')",
+        )
+        .await;
+    assert_eq!(phone.count_text("a[data-conference]", "").await, 0);
+    let created: Value = coord
+        .post_json(
+            "/v1/case-conferences",
+            &json!({ "title": "Concertation plaies chroniques", "kind": "concertation",
+                     "scheduled_at": app.clock.now().plus_secs(86_400).to_rfc3339(),
+                     "duration_minutes": 45, "chair_id": gp.id }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let invited = coord
+        .post_json(
+            &format!("/v1/case-conferences/{id}/participants"),
+            &json!({ "account_id": nurse.id }),
+        )
+        .await;
+    assert_eq!(invited.status(), 200);
+    phone
+        .wait_text("a[data-conference]", "Concertation plaies chroniques")
+        .await;
+    phone.close().await;
+    app.stop().await;
+}

@@ -3,7 +3,8 @@
 // validation) and its record with its corrections (rectificatifs) and a link to
 // the server's printable page. Routes: #/concertations, #/concertations/ID,
 // #/concertations/ID/compte-rendu.
-import { html, useState, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
+import { html, useState, useEffect, useLoad, Loading, ErrorBox, useId, useSubmit, field } from '../lib/ui.js';
+import { onFrame } from '../lib/stream.js';
 import { get, post, put, patch } from '../lib/api.js';
 import { useStore } from '../lib/store.js';
 import { dateAndTime, birthDate, personLabel } from '../lib/format.js';
@@ -75,6 +76,10 @@ function NewConference({ onCreated }) {
 function Agenda() {
   const [mine, setMine] = useState(false);
   const [page, error, reload] = useLoad(() => get(`/v1/case-conferences?limit=200${mine ? '&mine=true' : ''}`), [mine]);
+  // An invitation arrives as a notification: the agenda takes it in at once.
+  useEffect(() => onFrame((frame) => {
+    if (frame.type === 'notification' && frame.data && String(frame.data.kind).startsWith('case_conference.')) reload();
+  }), [reload]);
   const [creating, setCreating] = useState(false);
   const st = useStore();
   const now = new Date().toISOString();
