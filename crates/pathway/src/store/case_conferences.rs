@@ -7,7 +7,6 @@
 //! second sees what the first did (409 `case_conference.validated`), never a lost
 //! update; on SQLite the one writer does the same.
 
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::Store;
@@ -21,9 +20,8 @@ use crate::audit::{Action as AuditAction, AuditEvent, Outcome, Purpose};
 use crate::case_conference::quorum::{self, Attendee};
 use crate::case_conference::record::Record;
 use crate::case_conference::{
-    Action, AgendaQuery, Case, Conference, ConferenceInput, ConferenceKind, ConferencePatch,
-    ConferenceStatus, Minutes, Participant, Quorum, entry_body, entry_title, may_manage,
-    may_organise, may_see, question,
+    Action, AgendaQuery, Case, Conference, ConferenceInput, ConferencePatch, ConferenceStatus,
+    Minutes, entry_body, entry_title, may_manage, may_organise, may_see, question,
 };
 use crate::error::Noun;
 use crate::file::{EntryContent, EntryKind};
@@ -76,7 +74,7 @@ pub(super) fn event(actor: &Actor, action: AuditAction, now: Millis) -> AuditEve
     )
 }
 
-fn parse_account(text: Option<String>) -> Option<AccountId> {
+pub(super) fn parse_account(text: Option<String>) -> Option<AccountId> {
     text.as_deref().and_then(AccountId::parse)
 }
 
@@ -211,11 +209,7 @@ impl Store {
             .push_bind(query.limit);
         let mut conn = self.db.reader().acquire().await?;
         let rows = q.query().fetch_all(&mut *conn).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(self.conference_from_row(&mut conn, row).await?);
-        }
-        Ok(out)
+        self.conferences_from_rows(&mut conn, &rows).await
     }
 
     /// Changes the plan, or cancels (managers; 409 once validated).
@@ -878,87 +872,11 @@ impl Store {
         .await?;
         match row {
             None => Ok(None),
-            Some(row) => Ok(Some(self.conference_from_row(conn, &row).await?)),
+            Some(row) => Ok(self
+                .conferences_from_rows(conn, std::slice::from_ref(&row))
+                .await?
+                .pop()),
         }
-    }
-
-    async fn conference_from_row(
-        &self,
-        conn: &mut AnyConnection,
-        row: &AnyRow,
-    ) -> Result<Conference> {
-        let id = CaseConferenceId::parse(&row.try_get::<String, _>("id")?).ok_or_else(not_found)?;
-        let text = id.as_text();
-        let title: Option<Vec<u8>> = row.try_get("title")?;
-        let place: Option<Vec<u8>> = row.try_get("place")?;
-        let (title, place) = if title.is_some() || place.is_some() {
-            let key = self.data_key_in(conn, &conference_owner(id)).await?;
-            (
-                title
-                    .map(|t| open_str(&key, CONFERENCES, &text, "title", &t))
-                    .transpose()?
-                    .unwrap_or_default(),
-                place
-                    .map(|p| open_str(&key, CONFERENCES, &text, "place", &p))
-                    .transpose()?,
-            )
-        } else {
-            (String::new(), None)
-        };
-        let created_by = parse_account(row.try_get("created_by")?).ok_or_else(not_found)?;
-        let participants = sqlx::query(
-            "select account_id, display_name, profession_code, specialty_code, attended from case_conference_participants \
-             where conference_id = $1 and removed_at is null order by added_at, account_id",
-        )
-        .bind(&text)
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|p| -> Result<Participant> {
-            Ok(Participant {
-                account_id: parse_account(p.try_get("account_id")?).ok_or_else(not_found)?,
-                display_name: p
-                    .try_get::<Option<String>, _>("display_name")?
-                    .unwrap_or_default(),
-                profession_code: p.try_get("profession_code")?,
-                specialty_code: p.try_get("specialty_code")?,
-                attended: p.try_get::<Option<i64>, _>("attended")?.map(|a| a != 0),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let case_count: i64 = sqlx::query_scalar(
-            "select count(*) from case_conference_cases where conference_id = $1",
-        )
-        .bind(&text)
-        .fetch_one(&mut *conn)
-        .await?;
-        Ok(Conference {
-            id,
-            title,
-            kind: ConferenceKind::parse(&row.try_get::<String, _>("kind")?)
-                .unwrap_or(ConferenceKind::Concertation),
-            scheduled_at: Millis(row.try_get("scheduled_at")?),
-            duration_minutes: row.try_get::<i64, _>("duration_minutes")?,
-            place,
-            chair_id: parse_account(row.try_get("chair_id")?).unwrap_or(created_by),
-            quorum: Quorum {
-                min_participants: row.try_get::<i64, _>("min_participants")?,
-                min_professions: row.try_get::<i64, _>("min_professions")?,
-            },
-            status: ConferenceStatus::parse(&row.try_get::<String, _>("status")?)
-                .unwrap_or(ConferenceStatus::Planned),
-            version: row.try_get("version")?,
-            created_by,
-            created_at: Millis(row.try_get("created_at")?),
-            updated_at: Millis(
-                row.try_get::<Option<i64>, _>("updated_at")?
-                    .unwrap_or(row.try_get("created_at")?),
-            ),
-            validated_at: row.try_get::<Option<i64>, _>("validated_at")?.map(Millis),
-            record_hash: row.try_get("record_hash")?,
-            participants,
-            case_count,
-        })
     }
 
     /// A case with its sealed text opened under the patient's key (no access check:

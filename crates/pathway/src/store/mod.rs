@@ -46,6 +46,7 @@ mod pathways;
 mod tasks;
 // Case conferences (issue 13)
 mod case_conference_record;
+mod case_conference_rows;
 mod case_conference_tasks;
 mod case_conferences;
 
