@@ -50,7 +50,16 @@ pub async fn seed(store: &Store, now: Millis) -> anyhow::Result<bool> {
     .await
     .context("Failed to create the demo data")?;
     // The CPTS modules' demo data, one module each.
-    crate::demo_cpts::seed(store, now)
+    let p = &people;
+    let members = [
+        &p.gp,
+        &p.second_gp,
+        &p.nurse,
+        &p.pharmacist,
+        &p.physio,
+        &p.midwife,
+    ];
+    crate::demo_cpts::seed(store, &p.admin, &members, now)
         .await
         .context("Failed to create the demo CPTS")?;
     // Campaigns (issue 15)
@@ -104,6 +113,8 @@ struct People {
     physio: Actor,
     midwife: Actor,
     coordinator: Actor,
+    second_gp: Actor,
+    admin: Actor,
 }
 
 impl People {
@@ -127,6 +138,8 @@ impl People {
             physio: take("physio-moreau")?,
             midwife: take("midwife-leroy")?,
             coordinator: take("coord-garcia")?,
+            second_gp: take("gp-dubois")?,
+            admin: take("admin-roux")?,
         })
     }
 }

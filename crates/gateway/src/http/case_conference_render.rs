@@ -9,7 +9,8 @@ use std::fmt::Write;
 
 use cordee_pathway::Millis;
 use cordee_pathway::calendar::paris_clock;
-use cordee_pathway::case_conference::record::{RecordParticipant, RecordView};
+use cordee_pathway::case_conference::addendum::RecordView;
+use cordee_pathway::case_conference::record::RecordParticipant;
 
 use super::aci_render::esc;
 use crate::web::build_id;

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::hash_bytes;
+use super::record::{Record, hash_bytes};
 use super::{Conference, ConferenceKind, may_manage};
 use crate::account::Actor;
 use crate::ids::{AccountId, AddendumId, CaseConferenceId, CaseId, PatientId};
@@ -62,6 +62,23 @@ pub fn may_add(actor: &Actor, conference: &Conference, about_a_case: bool) -> Re
             "case_conference.addendum_forbidden",
             "a correction is written by the chair, an attending participant or the conference's organisers",
         ))
+    }
+}
+
+/// What `…/record` shows: the record, the hash kept at validation, and the
+/// addenda chained to it, in order. (Here rather than beside [`Record`]: the chain
+/// is built on the record, not the other way round.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordView {
+    pub record: Record,
+    pub hash: String,
+    pub addenda: Vec<Addendum>,
+}
+
+impl RecordView {
+    /// The chain's last hash: the last addendum's, or the record's.
+    pub fn head(&self) -> &str {
+        self.addenda.last().map_or(self.hash.as_str(), |a| &a.hash)
     }
 }
 

@@ -121,22 +121,6 @@ impl Record {
     }
 }
 
-/// What `…/record` shows: the record, the hash kept at validation, and the
-/// addenda chained to it, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordView {
-    pub record: Record,
-    pub hash: String,
-    pub addenda: Vec<super::addendum::Addendum>,
-}
-
-impl RecordView {
-    /// The chain's last hash: the last addendum's, or the record's.
-    pub fn head(&self) -> &str {
-        self.addenda.last().map_or(self.hash.as_str(), |a| &a.hash)
-    }
-}
-
 /// SHA-256, lowercase hex.
 pub fn hash_bytes(bytes: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);

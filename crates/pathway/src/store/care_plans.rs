@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::Store;
 use super::access::{Audited, Gate};
+use super::columns::{account, day};
 use super::pathways::pathway_in;
 use super::sealed::{open_json, patient_owner, seal_json};
 use super::tx::Tx;
@@ -780,14 +781,6 @@ fn active_exists(err: Error) -> Error {
         ),
         other => other,
     }
-}
-
-pub(super) fn day(text: &str) -> Result<Day> {
-    Day::parse(text).ok_or_else(|| Error::corrupt(format!("a stored day is not a day: {text}")))
-}
-
-pub(super) fn account(text: &str) -> Result<AccountId> {
-    AccountId::parse(text).ok_or(Error::not_found(Noun::Account))
 }
 
 fn status(text: &str) -> Result<PlanStatus> {

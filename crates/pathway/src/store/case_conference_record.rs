@@ -9,8 +9,9 @@ use super::case_conferences::{CASES, CONFERENCES, conference_owner, event, not_f
 use super::sealed::{open_json, open_str, patient_owner, seal_str};
 use crate::account::Actor;
 use crate::audit::{Action as AuditAction, AuditEvent};
+use crate::case_conference::addendum::RecordView;
 use crate::case_conference::addendum::{self, Addendum};
-use crate::case_conference::record::{Record, RecordView};
+use crate::case_conference::record::Record;
 use crate::case_conference::{Case, ConferenceStatus, may_see};
 use crate::file::{EntryContent, EntryKind};
 use crate::ids::{AccountId, AddendumId, CaseConferenceId, CaseId, PatientId};

@@ -49,6 +49,7 @@ mod case_conference_record;
 mod case_conference_rows;
 mod case_conference_tasks;
 mod case_conferences;
+mod columns;
 
 use std::sync::Arc;
 

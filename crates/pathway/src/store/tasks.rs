@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::Store;
 use super::access::{Audited, Gate, Rule};
-use super::care_plans::{account, day};
+use super::columns::{account, day};
 use super::sealed::{open_json, open_str, patient_owner, seal_json, seal_str};
 use super::sql::Sql;
 use super::tx::Tx;
