@@ -55,7 +55,6 @@ assets!(
     "screens/directory.js",
     "screens/login.js",
     "screens/messages.js",
-    "screens/more.js",
     "screens/new-conversation.js",
     "screens/new-patient.js",
     "screens/notifications.js",

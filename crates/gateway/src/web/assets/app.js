@@ -24,7 +24,8 @@ function compile(route) {
     .join('');
   return { re: new RegExp(`^${source}/?$`), names };
 }
-const ROUTES = SCREENS.map((s) => ({ screen: s, ...compile(s.route) }));
+// "Plus" is the navigation's own screen (below), routed like the others.
+const ROUTES = [...SCREENS, { route: '/plus', Screen: More }].map((s) => ({ screen: s, ...compile(s.route) }));
 
 function currentPath() {
   return location.hash.replace(/^#/, '') || '/messages';
@@ -55,6 +56,20 @@ function navScreens(me) {
   if (all.length <= PHONE_TABS + 1) return { all, bar: all };
   const bar = all.filter((s) => !s.nav.for || s.nav.for(me)).slice(0, PHONE_TABS);
   return { all, bar };
+}
+
+/** "Plus": on a phone, the screens the bottom bar has no room for, as a list — every
+ *  screen of the navigation, those on the bar too: one list to scan. */
+function More() {
+  const { all: tabs } = navScreens(useStore().me);
+  return html`<section class="narrow" aria-labelledby="more-title">
+    <h1 id="more-title">Plus</h1>
+    <ul class="list card">${tabs.map((s) => {
+      const base = `/${s.route.split('/')[1]}`;
+      return html`<li key=${base}><a class="row-link" href=${`#${base}`}>
+        <span class="row-main"><span class="row-title">${ICONS[s.nav.icon]} ${s.nav.label}</span></span></a></li>`;
+    })}</ul>
+  </section>`;
 }
 
 function Nav({ path }) {

@@ -15,13 +15,12 @@ import * as patients from './screens/patients.js';
 import * as newPatient from './screens/new-patient.js';
 import * as notifications from './screens/notifications.js';
 import * as account from './screens/account.js';
-import * as more from './screens/more.js';
 
 const isStaff = (me) => me.kind === 'staff';
 const hasProfession = (me, code) => !!me.profession && me.profession.code === code;
 
 export const SCREENS = [
-  messages, newConversation, patients, newPatient, notifications, account, more,
+  messages, newConversation, patients, newPatient, notifications, account,
   // The directory and the CPTS (issue 11), the ACI report (issue 15)
   { route: '/annuaire/:nid?', nav: { label: 'Annuaire', icon: 'book', order: 3.5 }, Screen: lazy(() => import('./screens/directory.js')) },
   { route: '/cpts', Screen: lazy(() => import('./screens/cpts.js')) },
