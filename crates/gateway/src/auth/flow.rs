@@ -7,7 +7,6 @@
 //! allowed asymmetric algorithm, `acr` when configured, `at_hash`), the userinfo read
 //! (JSON or signed JWT), the claims mapped, the account upserted, the session opened.
 
-use axum::http::StatusCode;
 use cordee_pathway::Millis;
 use cordee_pathway::session::{LoginFlow, NewSession, Session, SessionKind};
 use cordee_pathway::store::Account;
@@ -20,7 +19,7 @@ use openidconnect::{
 use serde::Deserialize;
 
 use super::provider::Provider;
-use super::verify;
+use super::verify::{self, unavailable};
 use super::{claims, token};
 use crate::config::ProviderKind;
 use crate::error::ApiError;
@@ -306,17 +305,6 @@ async fn complete(
         token: session_token,
         redirect_to: flow.redirect_to.clone(),
     })
-}
-
-pub fn unavailable(source: anyhow::Error) -> ApiError {
-    ApiError {
-        source: Some(source),
-        ..ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "auth.provider_unavailable",
-            "The identity provider cannot be reached or answered something unusable; try again later.",
-        )
-    }
 }
 
 fn token_error<RE: std::error::Error + Send + Sync + 'static>(

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use openidconnect::core::{
     CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
@@ -14,7 +15,6 @@ use openidconnect::{
 };
 use serde_json::{Map, Value};
 
-use super::flow::unavailable;
 use super::provider::{Discovered, ExtraClaims, Provider, RpIdToken};
 use crate::error::ApiError;
 use cordee_pathway::Millis;
@@ -206,4 +206,17 @@ pub async fn userinfo(
         return Err(refused("auth.userinfo_invalid"));
     }
     Ok(Some(map))
+}
+
+/// 502: the provider cannot be reached or answered something unusable (its
+/// discovery document, keys, tokens or userinfo).
+pub fn unavailable(source: anyhow::Error) -> ApiError {
+    ApiError {
+        source: Some(source),
+        ..ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "auth.provider_unavailable",
+            "The identity provider cannot be reached or answered something unusable; try again later.",
+        )
+    }
 }
