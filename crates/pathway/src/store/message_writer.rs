@@ -6,8 +6,6 @@ use sqlx::AnyConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Store;
-use super::messages::MESSAGES;
-use super::messages::{MESSAGE_COLUMNS, join_ids};
 use super::sealed::seal_str;
 use super::stream::lock_stream;
 use crate::audit::{Action, AuditEvent, Outcome, Purpose};
@@ -17,6 +15,18 @@ use crate::stream::{StreamEvent, StreamKind, Topic};
 use crate::{Error, Millis, Result};
 
 const MAX_BATCH: usize = 256;
+
+/// The messages table and its columns: written here, read by `messages.rs`.
+pub(super) const MESSAGES: &str = "messages";
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, body, attachments, reply_to, mentions, urgent, version, created_at, edited_at, deleted_at";
+
+/// Attachment and mention ids as one stored column.
+fn join_ids<T: ToString>(ids: &[T]) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 pub(crate) struct SendJob {
     pub(super) actor: AccountId,

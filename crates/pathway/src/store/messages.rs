@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use tokio::sync::oneshot;
 
 use super::Store;
+use super::message_writer::{MESSAGE_COLUMNS, MESSAGES};
 use super::sealed::{open_str, seal_str};
 use super::stream::{EventRow, insert_event, lock_stream};
 use super::tx::Tx;
@@ -20,17 +21,7 @@ use crate::ids::{AccountId, AttachmentId, ConversationId, MessageId};
 use crate::stream::{StreamEvent, StreamKind, Topic};
 use crate::{Error, Millis, Result};
 
-pub(super) const MESSAGES: &str = "messages";
 const EDITS: &str = "message_edits";
-
-pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, sender_id, client_id, body, attachments, reply_to, mentions, urgent, version, created_at, edited_at, deleted_at";
-
-pub(super) fn join_ids<T: ToString>(ids: &[T]) -> String {
-    ids.iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 impl Store {
     /// Sends a message; returns once it is committed. A retry with the same
