@@ -44,14 +44,9 @@ async fn the_coordinator_reads_the_aci_report_and_sets_a_target() {
     let target = phone.wait_for("input[name='target-adherents']").await;
     target.clear().await.unwrap();
     target.send_keys("6").await.unwrap();
-    let save = phone
-        .wait_for("form[aria-labelledby='ind-title'] button[type='submit']")
-        .await;
-    // Above the phone's bottom navigation, as a thumb would scroll it.
     phone
-        .eval("document.querySelector(\"form[aria-labelledby='ind-title'] button[type='submit']\").scrollIntoView({ block: 'center' })")
+        .click("form[aria-labelledby='ind-title'] button[type='submit']")
         .await;
-    save.click().await.unwrap();
     phone
         .wait_text("[role='status']", "Indicateurs enregistrés")
         .await;

@@ -5,19 +5,13 @@
 use serde_json::Value;
 
 use crate::browser::{Browser, ONE_AT_A_TIME, Viewport};
-use crate::support::spawn_app;
+use crate::support::{TestApp, User, spawn_app};
 
 #[tokio::test]
 async fn mes_taches_on_a_phone_and_the_plan_screen() {
     let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
-    assert!(
-        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
-            .await
-            .unwrap()
-    );
-    let nurse = app.login("nurse-bernard").await;
-    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
+    let (nurse, todo) = demo_nurse_todo(&app).await;
     let items = todo["items"].as_array().unwrap();
     assert!(!items.is_empty(), "the demo gives the nurse tasks: {todo}");
     let first = items[0]["id"].as_str().unwrap().to_string();
@@ -190,13 +184,7 @@ async fn a_coordinator_writes_a_pathway_in_the_browser() {
 async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
     let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
-    assert!(
-        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
-            .await
-            .unwrap()
-    );
-    let nurse = app.login("nurse-bernard").await;
-    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
+    let (nurse, todo) = demo_nurse_todo(&app).await;
     let task = todo["items"][0].clone();
     let (task_id, patient) = (
         task["id"].as_str().unwrap().to_string(),
@@ -405,14 +393,8 @@ async fn the_referent_edits_the_plan_and_reassigns_a_task_in_the_browser() {
 async fn mes_taches_pages_by_fifty() {
     let _one = ONE_AT_A_TIME.lock().await;
     let app = spawn_app().await;
-    assert!(
-        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
-            .await
-            .unwrap()
-    );
-    let nurse = app.login("nurse-bernard").await;
+    let (nurse, todo) = demo_nurse_todo(&app).await;
     let nurse_id: Value = nurse.get("/v1/me").await.json().await.unwrap();
-    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
     let first = todo["items"][0].clone();
     let already = todo["items"].as_array().unwrap().len();
     let gp = app.login("gp-martin").await;
@@ -488,4 +470,16 @@ async fn type_in_last(browser: &Browser, row: &str, fields: &[(&str, &str)]) {
             .await
             .unwrap();
     }
+}
+
+/// The demo seeded, the nurse logged in, and her to-do list as the API gives it.
+async fn demo_nurse_todo(app: &TestApp) -> (User, Value) {
+    assert!(
+        cordee_gateway::demo::seed(&app.state.store, app.clock.now())
+            .await
+            .unwrap()
+    );
+    let nurse = app.login("nurse-bernard").await;
+    let todo: Value = nurse.get("/v1/tasks").await.json().await.unwrap();
+    (nurse, todo)
 }
